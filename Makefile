@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# iotrace build.  `make deps` installs what the build and tests need,
+# `make` builds, `make test` runs the whole suite, `make bench` measures.
+# Quiet unless V=1.
+
+OUTPUT ?= build
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-Wno-missing-field-initializers
+CPPFLAGS += -Iinclude -Iuser -I$(OUTPUT)
+LDLIBS_BPF := -lbpf -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I$(OUTPUT) -Iinclude -Ibpf
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+# BPF objects, one per subsystem, linked into one object and skeleton.
+# maps.bpf.c defines the shared maps; libbpf 1.1's linker resolves the
+# other objects' extern maps only against definitions it has already seen.
+BPF_SRCS := bpf/maps.bpf.c $(filter-out bpf/maps.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/*.h)
+
+# User space: modules that need no libbpf are also linked into unit tests.
+CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
+	user/output.c user/cli.c user/wltable.c
+APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
+CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
+APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
+USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+BPFTEST_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(BPFTEST_SRCS))
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(patsubst tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps test unit bench clean format check-format
+all: $(OUTPUT)/iotrace $(TOOL_BINS) $(UNIT_BINS) $(BPFTEST_BINS)
+
+deps:
+	$(Q)bash tools/install-deps.sh
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/tools:
+	$(Q)mkdir -p $@
+
+# vmlinux.h comes from the build host's BTF (docs/build.md says why).
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "error: no kernel BTF at $(VMLINUX_BTF); set VMLINUX_BTF=path to a vmlinux with BTF" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/iotrace.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK-BPF,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/iotrace.skel.h: $(OUTPUT)/iotrace.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name iotrace_bpf > $@
+
+# The floor of the benchmark: empty programs on the same tracepoints.
+$(OUTPUT)/floor.bpf.o: tools/bpf/floor.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/floor.skel.h: $(OUTPUT)/floor.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(CORE_OBJS): $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(APP_OBJS): $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(OUTPUT)/iotrace.skel.h | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/libcore.a: $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUTPUT)/iotrace: $(APP_OBJS) $(OUTPUT)/libcore.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS_BPF) -lm -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libcore.a $(USER_HDRS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lcmocka -lm -o $@
+
+$(OUTPUT)/tests/test_%: tests/bpf/test_%.c $(OUTPUT)/iotrace.skel.h $(OUTPUT)/libcore.a | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lcmocka $(LDLIBS_BPF) -lm -o $@
+
+$(OUTPUT)/tools/bpf-floor: tools/bpf-floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDLIBS_BPF) -o $@
+
+$(OUTPUT)/tools/%: tools/%.c | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< -lm -o $@
+
+# The one command that runs every test; .ci/run and the README use it.
+test: all
+	$(Q)bash tests/run.sh $(OUTPUT)
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do $$t; done
+
+bench: all
+	$(Q)bash tools/bench-block.sh $(OUTPUT)
+
+format:
+	$(Q)clang-format -i $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.c tools/bpf/*.c
+
+check-format:
+	$(Q)clang-format --dry-run --Werror $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.c tools/bpf/*.c
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)

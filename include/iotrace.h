@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Layout shared by the BPF programs and user space.
+ *
+ * Everything here is plain __u64 so that the same bytes mean the same thing
+ * on both sides and no padding rules differ between clang -target bpf and
+ * the host compiler.
+ */
+#ifndef IOTRACE_H
+#define IOTRACE_H
+
+#ifdef __bpf__
+/* vmlinux.h already provides the __u* types. */
+#else
+#include <linux/types.h>
+#endif
+
+/*
+ * Workload key of I/O whose owner could not be decided (a request issued
+ * before iotrace attached, a bio evicted from the in-flight table).  No real
+ * cgroup has id 0, so these I/Os are reported, not dropped.
+ */
+#define IOTRACE_UNATTRIBUTED_ID 0ULL
+
+/* Latency histogram: slot i counts latencies in [2^i, 2^(i+1)) ns. */
+#define IOTRACE_LAT_SLOTS 40
+
+/* Bounds of the kernel-side tables. */
+#define IOTRACE_MAX_WORKLOADS 16384
+#define IOTRACE_MAX_INFLIGHT 65536
+
+/*
+ * Per-workload counters, split in two per-CPU maps keyed by cgroup id: the
+ * CPU part is touched at every context switch and stays small; the block part
+ * carries the histogram and is touched once per I/O.  User space sums CPUs.
+ */
+struct iotrace_cpu_stats {
+	__u64 cpu_ns; /* on-CPU time of the workload's tasks */
+	__u64 cpu_cycles; /* hardware counter delta, only when a PMU is used */
+};
+
+struct iotrace_blk_stats {
+	__u64 rd_ops;
+	__u64 wr_ops;
+	__u64 rd_bytes;
+	__u64 wr_bytes;
+	__u64 lat_hist[IOTRACE_LAT_SLOTS]; /* issue -> complete, log2(ns) */
+};
+
+/*
+ * Events that were not accounted normally.  Each is counted per CPU in the
+ * `counters` array so that user space can report it; none is silent.
+ */
+enum iotrace_counter {
+	IOTRACE_CNT_STATS_FULL, /* workload table full: event lost */
+	IOTRACE_CNT_BIO_FULL, /* in-flight bio table update failed */
+	IOTRACE_CNT_RQ_FULL, /* in-flight request table update failed */
+	IOTRACE_CNT_RQ_NO_OWNER, /* request issued without a seen bio */
+	IOTRACE_CNT_UNSEEN_COMPLETE, /* completion whose issue was not seen */
+	IOTRACE_CNT_PMU_READ_FAIL, /* cycle counter read failed */
+	IOTRACE_CNT_MAX,
+};
+
+/* Owner of a bio, recorded when it is queued by its submitter. */
+struct iotrace_bio_info {
+	__u64 cgroup_id;
+	__u64 start_ns; /* queue time, the latency start for bio-based devices */
+};
+
+/* Owner and start of a request, recorded at issue. */
+struct iotrace_rq_info {
+	__u64 cgroup_id;
+	__u64 issue_ns;
+};
+
+/* Per-CPU state of the CPU accounting. */
+struct iotrace_cpu_state {
+	__u64 slice_start_ns; /* 0: not yet started on this CPU */
+	__u64 pmu_start; /* counter value at slice start */
+};
+
+#endif /* IOTRACE_H */

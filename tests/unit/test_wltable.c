@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Workload table: interval deltas, run totals, resets, bounds. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "wltable.h"
+
+static void test_delta_plain(void **state)
+{
+	struct wl_counters last = { .cpu_ns = 100, .rd_ops = 5, .lat_hist[3] = 2 };
+	struct wl_counters cur = { .cpu_ns = 250, .rd_ops = 9, .lat_hist[3] = 7 };
+	struct wl_counters d;
+
+	(void)state;
+	wl_counters_delta(&cur, &last, &d);
+	assert_int_equal(d.cpu_ns, 150);
+	assert_int_equal(d.rd_ops, 4);
+	assert_int_equal(d.lat_hist[3], 5);
+	assert_int_equal(d.wr_ops, 0);
+}
+
+static void test_delta_reset_takes_all_of_cur(void **state)
+{
+	/* The kernel entry was recreated: rd_ops went backwards. */
+	struct wl_counters last = { .cpu_ns = 100, .rd_ops = 50, .rd_bytes = 4096 * 50 };
+	struct wl_counters cur = { .cpu_ns = 300, .rd_ops = 3, .rd_bytes = 4096 * 3 };
+	struct wl_counters d;
+
+	(void)state;
+	wl_counters_delta(&cur, &last, &d);
+	assert_int_equal(d.rd_ops, 3);
+	assert_int_equal(d.rd_bytes, 4096 * 3);
+	/* cpu_ns did not go backwards, but belongs to the same new entry. */
+	assert_int_equal(d.cpu_ns, 300);
+}
+
+static void test_add_saturates(void **state)
+{
+	struct wl_counters acc = { .wr_bytes = UINT64_MAX - 1 };
+	struct wl_counters d = { .wr_bytes = 10, .wr_ops = 1 };
+
+	(void)state;
+	wl_counters_add(&acc, &d);
+	assert_true(acc.wr_bytes == UINT64_MAX);
+	assert_int_equal(acc.wr_ops, 1);
+	assert_int_equal(wl_counters_ops(&acc), 1);
+}
+
+static void test_feed_cpu_and_blk_intervals(void **state)
+{
+	struct wl_table t;
+	struct iotrace_blk_stats b = { .rd_ops = 10, .rd_bytes = 40960, .lat_hist[10] = 10 };
+	struct wl_entry *e;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 8), 0);
+
+	wl_table_begin(&t);
+	assert_int_equal(wl_table_feed_cpu(&t, 42, 1000, 0), 0);
+	assert_int_equal(wl_table_feed_blk(&t, 42, &b), 0);
+	wl_table_end(&t);
+	e = wl_table_find(&t, 42);
+	assert_non_null(e);
+	assert_true(e->active);
+	assert_int_equal(e->delta.cpu_ns, 1000);
+	assert_int_equal(e->delta.rd_ops, 10);
+	assert_int_equal(e->delta.lat_hist[10], 10);
+
+	/* Second interval: cpu advanced, block unchanged. */
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 42, 1500, 0);
+	wl_table_feed_blk(&t, 42, &b);
+	wl_table_end(&t);
+	assert_int_equal(e->delta.cpu_ns, 500);
+	assert_int_equal(e->delta.rd_ops, 0);
+	assert_int_equal(e->total.cpu_ns, 1500);
+	assert_int_equal(e->total.rd_ops, 10);
+
+	/* Third interval: nothing changed, so not active, but was active once. */
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 42, 1500, 0);
+	wl_table_feed_blk(&t, 42, &b);
+	wl_table_end(&t);
+	assert_false(e->active);
+	assert_true(e->ever_active);
+	assert_int_equal(e->total.cpu_ns, 1500);
+	wl_table_free(&t);
+}
+
+static void test_blk_reset_does_not_touch_cpu(void **state)
+{
+	struct wl_table t;
+	struct iotrace_blk_stats b1 = { .wr_ops = 100 }, b2 = { .wr_ops = 7 };
+	struct wl_entry *e;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 4), 0);
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 7, 5000, 0);
+	wl_table_feed_blk(&t, 7, &b1);
+	wl_table_end(&t);
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 7, 6000, 0);
+	wl_table_feed_blk(&t, 7, &b2); /* block entry recreated */
+	wl_table_end(&t);
+	e = wl_table_find(&t, 7);
+	assert_int_equal(e->delta.wr_ops, 7);
+	assert_int_equal(e->delta.cpu_ns, 1000);
+	assert_int_equal(e->total.wr_ops, 107);
+	assert_int_equal(e->total.cpu_ns, 6000);
+	wl_table_free(&t);
+}
+
+static void test_limit_counts_overflow(void **state)
+{
+	struct wl_table t;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 3), 0);
+	wl_table_begin(&t);
+	for (uint64_t id = 1; id <= 5; id++)
+		wl_table_feed_cpu(&t, id, id * 10, 0);
+	wl_table_end(&t);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(t.overflow, 2);
+	assert_null(wl_table_find(&t, 5));
+	/* Existing entries still update when the table is full. */
+	assert_int_equal(wl_table_feed_cpu(&t, 1, 99, 0), 0);
+	assert_int_equal(wl_table_feed_cpu(&t, 6, 1, 0), -ENOSPC);
+	wl_table_free(&t);
+}
+
+static void test_many_ids_all_found(void **state)
+{
+	struct wl_table t;
+	struct wl_entry *e;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 1000), 0);
+	for (uint64_t id = 0; id < 1000; id++)
+		assert_non_null(wl_table_get(&t, id * 4096 + 1));
+	for (uint64_t id = 0; id < 1000; id++) {
+		e = wl_table_find(&t, id * 4096 + 1);
+		assert_non_null(e);
+		assert_true(e->id == id * 4096 + 1);
+	}
+	wl_table_for_each(&t, e) n++;
+	assert_int_equal(n, 1000);
+	assert_int_equal(t.overflow, 0);
+	wl_table_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_delta_plain),
+		cmocka_unit_test(test_delta_reset_takes_all_of_cur),
+		cmocka_unit_test(test_add_saturates),
+		cmocka_unit_test(test_feed_cpu_and_blk_intervals),
+		cmocka_unit_test(test_blk_reset_does_not_touch_cpu),
+		cmocka_unit_test(test_limit_counts_overflow),
+		cmocka_unit_test(test_many_ids_all_found),
+	};
+
+	return cmocka_run_group_tests_name("wltable", tests, NULL, NULL);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The collector: the only reader of the BPF maps.  Each read flushes the
+ * CPUs' running slices, sums the per-CPU values and feeds the workload
+ * table one interval.  It formats nothing.
+ */
+#ifndef IOTRACE_COLLECTOR_H
+#define IOTRACE_COLLECTOR_H
+
+#include <stdint.h>
+
+#include "iotrace.h"
+#include "loader.h"
+#include "wltable.h"
+
+struct collector {
+	struct loader *l;
+	int cpu_fd, blk_fd, cnt_fd;
+	void *vals; /* one map value per possible CPU */
+	uint64_t counters[IOTRACE_CNT_MAX]; /* cumulative, summed over CPUs */
+	uint64_t counters_delta[IOTRACE_CNT_MAX]; /* over the last interval */
+};
+
+int collector_init(struct collector *c, struct loader *l);
+void collector_free(struct collector *c);
+
+/* Read one interval into t. 0 or -errno. */
+int collector_read(struct collector *c, struct wl_table *t);
+
+#endif

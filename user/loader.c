@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Loader: privileges and BTF checked up front, program type probed by a
+ * trial load (tp_btf first, raw_tp if the kernel refuses it), the cycle
+ * counter opened per CPU when the host has one, every program attached by
+ * link so that closing the links detaches them.  Nothing is pinned.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "iotrace.skel.h"
+#include "loader.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static bool verbose_libbpf;
+/* The last libbpf warnings, quoted when a load fails. */
+static char libbpf_log[2048];
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	size_t used = strlen(libbpf_log);
+	va_list aq;
+
+	if (verbose_libbpf)
+		return vfprintf(stderr, fmt, ap);
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	va_copy(aq, ap);
+	if (used > sizeof(libbpf_log) / 2)
+		used = 0;
+	vsnprintf(libbpf_log + used, sizeof(libbpf_log) - used, fmt, aq);
+	va_end(aq);
+	return 0;
+}
+
+const char *prog_mode_name(enum prog_mode m)
+{
+	switch (m) {
+	case PROG_TP_BTF:
+		return "tp_btf";
+	case PROG_RAW_TP:
+		return "raw_tp";
+	default:
+		return "auto";
+	}
+}
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+static int check_privileges(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data)) {
+		snprintf(err, errlen, "cannot read own capabilities: %s", strerror(errno));
+		return -errno;
+	}
+	if (has_cap(data, CAP_SYS_ADMIN))
+		return 0;
+	if (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))
+		return 0;
+	snprintf(err, errlen,
+		 "missing privileges: iotrace needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); "
+		 "run it as root or grant them, e.g. setcap cap_bpf,cap_perfmon+ep iotrace");
+	return -EPERM;
+}
+
+static int check_btf(char *err, size_t errlen)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		return 0;
+	snprintf(err, errlen,
+		 "this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %s); iotrace's CO-RE "
+		 "programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+		 strerror(errno));
+	return -ENOENT;
+}
+
+static int perf_open_cpu(int type, int config, int cpu)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = type,
+		.config = config,
+	};
+
+	return syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/*
+ * Open the cycle counter on every CPU.  Returns 1 when counters are in use,
+ * 0 when the host has none (the TSC estimate is used), -errno on failure of
+ * an explicitly requested event.
+ */
+static int setup_pmu(struct loader *l, enum pmu_mode mode, char *err, size_t errlen)
+{
+	int type = PERF_TYPE_HARDWARE, config = PERF_COUNT_HW_CPU_CYCLES;
+	int cpu, fd;
+
+	if (mode == PMU_NONE)
+		return 0;
+	if (mode == PMU_CPU_CLOCK) {
+		type = PERF_TYPE_SOFTWARE;
+		config = PERF_COUNT_SW_CPU_CLOCK;
+	}
+	l->pmu_fds = calloc(l->ncpus, sizeof(*l->pmu_fds));
+	if (!l->pmu_fds) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (cpu = 0; cpu < l->ncpus; cpu++) {
+		l->pmu_fds[cpu] = -1;
+		fd = perf_open_cpu(type, config, cpu);
+		if (fd >= 0) {
+			l->pmu_fds[cpu] = fd;
+			continue;
+		}
+		/* Possible but offline CPUs have no counter and run nothing. */
+		if (errno == ENODEV && cpu > 0)
+			continue;
+		if (mode == PMU_AUTO)
+			return 0;
+		snprintf(err, errlen, "cannot open the %s perf event on CPU %d: %s",
+			 mode == PMU_CPU_CLOCK ? "cpu-clock" : "cycles", cpu, strerror(errno));
+		return -errno;
+	}
+	return 1;
+}
+
+static void close_pmu(struct loader *l)
+{
+	int cpu;
+
+	if (!l->pmu_fds)
+		return;
+	for (cpu = 0; cpu < l->ncpus; cpu++)
+		if (l->pmu_fds[cpu] >= 0)
+			close(l->pmu_fds[cpu]);
+	free(l->pmu_fds);
+	l->pmu_fds = NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Open and load one variant of the programs. 0 or -errno. */
+static int load_variant(struct loader *l, enum prog_mode mode, bool use_pmu)
+{
+	struct bpf_program *prog;
+	int err;
+
+	l->skel = iotrace_bpf__open();
+	if (!l->skel)
+		return -errno;
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		const char *name = bpf_program__name(prog);
+
+		if (ends_with(name, "_btf"))
+			bpf_program__set_autoload(prog, mode == PROG_TP_BTF);
+		else if (ends_with(name, "_raw"))
+			bpf_program__set_autoload(prog, mode == PROG_RAW_TP);
+	}
+	l->skel->rodata->use_pmu = use_pmu;
+	bpf_map__set_max_entries(l->skel->maps.pmu, l->ncpus);
+	err = iotrace_bpf__load(l->skel);
+	if (err) {
+		iotrace_bpf__destroy(l->skel);
+		l->skel = NULL;
+		return err;
+	}
+	l->mode = mode;
+	return 0;
+}
+
+static int attach_all(struct loader *l, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+		n++;
+	l->links = calloc(n, sizeof(*l->links));
+	if (!l->links) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	bpf_object__for_each_program(prog, l->skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog) || prog == l->skel->progs.iotrace_flush)
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			int e = -errno;
+
+			snprintf(err, errlen, "cannot attach %s (%s): %s", bpf_program__name(prog),
+				 bpf_program__section_name(prog), strerror(-e));
+			return e;
+		}
+		l->links[l->nlinks++] = link;
+	}
+	return 0;
+}
+
+int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
+{
+	int ret, pmu;
+
+	memset(l, 0, sizeof(*l));
+	l->flush_fd = -1;
+	verbose_libbpf = o->verbose;
+	libbpf_set_print(libbpf_print);
+
+	ret = check_privileges(err, errlen);
+	if (ret)
+		return ret;
+	ret = check_btf(err, errlen);
+	if (ret)
+		return ret;
+	l->ncpus = libbpf_num_possible_cpus();
+	if (l->ncpus <= 0) {
+		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-l->ncpus));
+		return l->ncpus ? l->ncpus : -EINVAL;
+	}
+
+	pmu = setup_pmu(l, o->pmu, err, errlen);
+	if (pmu < 0)
+		goto fail;
+	if (!pmu)
+		close_pmu(l);
+	l->cycles_source = !pmu ? "tsc-estimate" :
+				  (o->pmu == PMU_CPU_CLOCK ? "pmu-cpu-clock" : "pmu");
+
+	libbpf_log[0] = '\0';
+	ret = -EINVAL;
+	if (o->prog == PROG_AUTO || o->prog == PROG_TP_BTF)
+		ret = load_variant(l, PROG_TP_BTF, pmu > 0);
+	if (ret && o->prog != PROG_TP_BTF) {
+		if (o->verbose && o->prog == PROG_AUTO)
+			fprintf(stderr, "iotrace: tp_btf programs refused (%s), using raw_tp\n",
+				strerror(-ret));
+		libbpf_log[0] = '\0';
+		ret = load_variant(l, PROG_RAW_TP, pmu > 0);
+	}
+	if (ret) {
+		snprintf(
+			err, errlen,
+			"cannot load the BPF programs (%s); run with -v for the verifier log%s%.1500s",
+			strerror(-ret), libbpf_log[0] ? "; libbpf said: " : "", libbpf_log);
+		goto fail;
+	}
+
+	if (pmu > 0) {
+		int map_fd = bpf_map__fd(l->skel->maps.pmu);
+
+		for (int cpu = 0; cpu < l->ncpus; cpu++) {
+			if (l->pmu_fds[cpu] < 0)
+				continue;
+			if (bpf_map_update_elem(map_fd, &cpu, &l->pmu_fds[cpu], BPF_ANY)) {
+				ret = -errno;
+				snprintf(err, errlen,
+					 "cannot install the cycle counter of CPU %d: %s", cpu,
+					 strerror(errno));
+				goto fail;
+			}
+		}
+	}
+	l->flush_fd = bpf_program__fd(l->skel->progs.iotrace_flush);
+
+	ret = attach_all(l, err, errlen);
+	if (ret)
+		goto fail;
+	/* Start every CPU's slice now rather than at its next switch. */
+	ret = loader_flush(l);
+	if (ret) {
+		snprintf(err, errlen, "cannot run the flush program: %s", strerror(-ret));
+		goto fail;
+	}
+	return 0;
+fail:
+	loader_close(l);
+	return ret;
+}
+
+int loader_flush(struct loader *l)
+{
+	__u64 args[1] = { 0 };
+	int cpu;
+
+	for (cpu = 0; cpu < l->ncpus; cpu++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args),
+			    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
+
+		if (bpf_prog_test_run_opts(l->flush_fd, &opts) == 0)
+			continue;
+		/* Offline CPUs run no task and have nothing to flush. */
+		if (errno == ENXIO)
+			continue;
+		return -errno;
+	}
+	return 0;
+}
+
+int loader_map_fd(const struct loader *l, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(l->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+void loader_close(struct loader *l)
+{
+	int i;
+
+	for (i = 0; i < l->nlinks; i++)
+		bpf_link__destroy(l->links[i]);
+	free(l->links);
+	l->links = NULL;
+	l->nlinks = 0;
+	if (l->skel)
+		iotrace_bpf__destroy(l->skel);
+	l->skel = NULL;
+	close_pmu(l);
+}

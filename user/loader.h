@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Loading and attaching the BPF programs: probe which program type this
+ * kernel takes (tp_btf, else raw_tp), set up the cycle counter when there is
+ * one, attach, and undo all of it on close.
+ */
+#ifndef IOTRACE_LOADER_H
+#define IOTRACE_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum prog_mode {
+	PROG_AUTO,
+	PROG_TP_BTF,
+	PROG_RAW_TP,
+};
+
+enum pmu_mode {
+	PMU_AUTO, /* hardware cycles if the host has them, else TSC */
+	PMU_NONE, /* always estimate from TSC */
+	PMU_CPU_CLOCK, /* the software cpu-clock event: tests the counter path */
+};
+
+struct loader_opts {
+	enum prog_mode prog;
+	enum pmu_mode pmu;
+	bool verbose;
+};
+
+struct iotrace_bpf;
+struct bpf_link;
+
+struct loader {
+	struct iotrace_bpf *skel;
+	enum prog_mode mode; /* PROG_TP_BTF or PROG_RAW_TP once loaded */
+	const char *cycles_source; /* "pmu", "pmu-cpu-clock" or "tsc-estimate" */
+	int ncpus; /* possible CPUs: per-CPU map value count */
+	int *pmu_fds;
+	struct bpf_link **links;
+	int nlinks;
+	int flush_fd;
+};
+
+const char *prog_mode_name(enum prog_mode m);
+
+/*
+ * Load and attach.  On failure returns -errno with a message in err saying
+ * what to do, and leaves nothing loaded.
+ */
+int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t errlen);
+
+/* Charge every CPU's running slice so that the maps are current. */
+int loader_flush(struct loader *l);
+
+int loader_map_fd(const struct loader *l, const char *name);
+
+/* Detach and unload everything; safe on a zeroed or half-opened loader. */
+void loader_close(struct loader *l);
+
+#endif

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * iotrace: per-workload I/O overhead tracer.  Dispatches to the commands;
+ * each command parses its own options.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "record.h"
+
+#ifndef IOTRACE_VERSION
+#define IOTRACE_VERSION "0.1.0"
+#endif
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		fputs(cli_main_usage, stderr);
+		return 2;
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		fputs(cli_main_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "help")) {
+		if (argc > 2 && !strcmp(argv[2], "record")) {
+			fputs(cli_record_usage, stdout);
+			return 0;
+		}
+		fputs(cli_main_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("iotrace %s\n", IOTRACE_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "record"))
+		return cmd_record(argc - 1, argv + 1);
+	fprintf(stderr, "iotrace: unknown command '%s'\n%s", cmd, cli_main_usage);
+	return 2;
+}

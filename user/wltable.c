@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Workload table: open addressing, never shrinks, bounded by `limit`. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wltable.h"
+
+void wl_counters_delta(const struct wl_counters *cur, const struct wl_counters *last,
+		       struct wl_counters *delta)
+{
+	const uint64_t *c = (const uint64_t *)cur, *l = (const uint64_t *)last;
+	uint64_t *d = (uint64_t *)delta;
+	size_t i, n = sizeof(*cur) / sizeof(uint64_t);
+
+	for (i = 0; i < n; i++) {
+		if (c[i] < l[i]) {
+			/* The entry restarted from zero: all of cur is new. */
+			*delta = *cur;
+			return;
+		}
+	}
+	for (i = 0; i < n; i++)
+		d[i] = c[i] - l[i];
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+void wl_counters_add(struct wl_counters *acc, const struct wl_counters *d)
+{
+	acc->cpu_ns = sat_add(acc->cpu_ns, d->cpu_ns);
+	acc->cpu_cycles = sat_add(acc->cpu_cycles, d->cpu_cycles);
+	acc->rd_ops = sat_add(acc->rd_ops, d->rd_ops);
+	acc->wr_ops = sat_add(acc->wr_ops, d->wr_ops);
+	acc->rd_bytes = sat_add(acc->rd_bytes, d->rd_bytes);
+	acc->wr_bytes = sat_add(acc->wr_bytes, d->wr_bytes);
+	for (int i = 0; i < IOTRACE_LAT_SLOTS; i++)
+		acc->lat_hist[i] = sat_add(acc->lat_hist[i], d->lat_hist[i]);
+}
+
+bool wl_counters_zero(const struct wl_counters *c)
+{
+	static const struct wl_counters zero;
+
+	return memcmp(c, &zero, sizeof(zero)) == 0;
+}
+
+uint64_t wl_counters_ops(const struct wl_counters *c)
+{
+	return sat_add(c->rd_ops, c->wr_ops);
+}
+
+int wl_table_init(struct wl_table *t, size_t limit)
+{
+	size_t cap = 16;
+
+	memset(t, 0, sizeof(*t));
+	if (!limit)
+		return -EINVAL;
+	while (cap < limit * 2)
+		cap <<= 1;
+	t->slots = calloc(cap, sizeof(*t->slots));
+	if (!t->slots)
+		return -ENOMEM;
+	t->cap = cap;
+	t->limit = limit;
+	return 0;
+}
+
+void wl_table_free(struct wl_table *t)
+{
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t hash_id(uint64_t id)
+{
+	/* splitmix64 finaliser: cgroup ids are sequential inode numbers. */
+	id ^= id >> 30;
+	id *= 0xbf58476d1ce4e5b9ULL;
+	id ^= id >> 27;
+	id *= 0x94d049bb133111ebULL;
+	id ^= id >> 31;
+	return (size_t)id;
+}
+
+static struct wl_entry *probe(struct wl_table *t, uint64_t id)
+{
+	size_t i = hash_id(id) & (t->cap - 1);
+
+	/* The load factor stays <= 1/2, so an empty slot is always reached. */
+	while (t->slots[i].used && t->slots[i].id != id)
+		i = (i + 1) & (t->cap - 1);
+	return &t->slots[i];
+}
+
+struct wl_entry *wl_table_find(struct wl_table *t, uint64_t id)
+{
+	struct wl_entry *e = probe(t, id);
+
+	return e->used ? e : NULL;
+}
+
+struct wl_entry *wl_table_get(struct wl_table *t, uint64_t id)
+{
+	struct wl_entry *e = probe(t, id);
+
+	if (e->used)
+		return e;
+	if (t->n >= t->limit) {
+		t->overflow++;
+		return NULL;
+	}
+	memset(e, 0, sizeof(*e));
+	e->used = true;
+	e->id = id;
+	t->n++;
+	return e;
+}
+
+void wl_table_begin(struct wl_table *t)
+{
+	struct wl_entry *e;
+
+	wl_table_for_each(t, e)
+	{
+		memset(&e->delta, 0, sizeof(e->delta));
+		e->seen = false;
+		e->active = false;
+	}
+}
+
+/* Feed one part of the counters: only the fields in [off, off+len) change. */
+static int feed(struct wl_table *t, uint64_t id, const struct wl_counters *cur, size_t off,
+		size_t len)
+{
+	struct wl_counters c = { 0 }, l = { 0 }, d;
+	struct wl_entry *e = wl_table_get(t, id);
+
+	if (!e)
+		return -ENOSPC;
+	memcpy((char *)&c + off, (const char *)cur + off, len);
+	memcpy((char *)&l + off, (const char *)&e->last + off, len);
+	wl_counters_delta(&c, &l, &d);
+	memcpy((char *)&e->delta + off, (const char *)&d + off, len);
+	wl_counters_add(&e->total, &d);
+	memcpy((char *)&e->last + off, (const char *)cur + off, len);
+	e->seen = true;
+	return 0;
+}
+
+int wl_table_feed_cpu(struct wl_table *t, uint64_t id, uint64_t cpu_ns, uint64_t cpu_cycles)
+{
+	struct wl_counters cur = { .cpu_ns = cpu_ns, .cpu_cycles = cpu_cycles };
+
+	return feed(t, id, &cur, offsetof(struct wl_counters, cpu_ns),
+		    offsetof(struct wl_counters, rd_ops) - offsetof(struct wl_counters, cpu_ns));
+}
+
+int wl_table_feed_blk(struct wl_table *t, uint64_t id, const struct iotrace_blk_stats *b)
+{
+	struct wl_counters cur = {
+		.rd_ops = b->rd_ops,
+		.wr_ops = b->wr_ops,
+		.rd_bytes = b->rd_bytes,
+		.wr_bytes = b->wr_bytes,
+	};
+
+	memcpy(cur.lat_hist, b->lat_hist, sizeof(cur.lat_hist));
+	return feed(t, id, &cur, offsetof(struct wl_counters, rd_ops),
+		    sizeof(struct wl_counters) - offsetof(struct wl_counters, rd_ops));
+}
+
+void wl_table_end(struct wl_table *t)
+{
+	struct wl_entry *e;
+
+	wl_table_for_each(t, e)
+	{
+		e->active = !wl_counters_zero(&e->delta);
+		if (e->active)
+			e->ever_active = true;
+	}
+}

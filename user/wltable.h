@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The workload table: per cgroup id, the kernel's cumulative counters as
+ * last read, the delta of the current interval and the total of the run.
+ * It knows nothing of BPF (the collector feeds it) nor of text (outputs
+ * read it), so it is unit-tested directly.
+ */
+#ifndef IOTRACE_WLTABLE_H
+#define IOTRACE_WLTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "iotrace.h"
+
+struct wl_counters {
+	uint64_t cpu_ns;
+	uint64_t cpu_cycles;
+	uint64_t rd_ops, wr_ops, rd_bytes, wr_bytes;
+	uint64_t lat_hist[IOTRACE_LAT_SLOTS];
+};
+
+/*
+ * delta = cur - last.  Any field that went backwards means the kernel entry
+ * was removed and recreated since `last`: then all of cur is new.  Never
+ * negative, never doubled.
+ */
+void wl_counters_delta(const struct wl_counters *cur, const struct wl_counters *last,
+		       struct wl_counters *delta);
+void wl_counters_add(struct wl_counters *acc, const struct wl_counters *d);
+bool wl_counters_zero(const struct wl_counters *c);
+uint64_t wl_counters_ops(const struct wl_counters *c);
+
+struct wl_entry {
+	uint64_t id;
+	bool used;
+	bool seen; /* present in the kernel maps at the last read */
+	bool active; /* non-zero delta in the current interval */
+	bool ever_active; /* non-zero delta in some interval of the run */
+	bool named; /* identity resolved */
+	bool path_known;
+	struct wl_counters last, delta, total;
+	struct wl_class cls;
+	char path[512];
+};
+
+struct wl_table {
+	struct wl_entry *slots;
+	size_t cap; /* power of two, twice the workload limit */
+	size_t limit; /* most workloads tracked */
+	size_t n;
+	size_t overflow; /* ids refused because the table was at its limit */
+};
+
+int wl_table_init(struct wl_table *t, size_t limit);
+void wl_table_free(struct wl_table *t);
+
+/* The entry of id, created if there is room; NULL (and overflow++) if not. */
+struct wl_entry *wl_table_get(struct wl_table *t, uint64_t id);
+struct wl_entry *wl_table_find(struct wl_table *t, uint64_t id);
+
+/* Start an interval: clear every delta and the seen/active marks. */
+void wl_table_begin(struct wl_table *t);
+
+/*
+ * Record id's cumulative kernel counters for this read: computes the delta
+ * against the last read and adds it to the run total.  The cpu and block
+ * parts come from different maps, so each is fed separately.
+ */
+int wl_table_feed_cpu(struct wl_table *t, uint64_t id, uint64_t cpu_ns, uint64_t cpu_cycles);
+int wl_table_feed_blk(struct wl_table *t, uint64_t id, const struct iotrace_blk_stats *b);
+
+/* Close the interval: mark entries whose delta is non-zero active. */
+void wl_table_end(struct wl_table *t);
+
+#define wl_table_for_each(t, e)                                    \
+	for ((e) = (t)->slots; (e) < (t)->slots + (t)->cap; (e)++) \
+		if ((e)->used)
+
+#endif
