@@ -7,8 +7,9 @@
  * often issued from a kworker (kblockd, bcc #826), block_rq_insert does not
  * fire on direct issue, and completions run in irq or softirq context on
  * behalf of whoever happened to be running.  The owner then travels with the
- * bio pointer to the request (rq->bio at insert or issue) and with the
- * request pointer to its completion.
+ * bio pointer: a request is found by its first bio (rq->bio) at issue and
+ * at completion, so one table entry follows an I/O from queue to completion
+ * with one insert, one delete and a lookup per step.
  *
  * Request-based devices (loop, nvme, virtio-blk, scsi) are counted per
  * request: bytes at every block_rq_complete (a request may complete in
@@ -31,70 +32,64 @@
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 
 /*
- * In-flight tables churn at the I/O rate and some keys are never removed
- * (the first bio of a request that another bio front-merges into), so they
- * are LRU: an evicted entry only makes its completion unattributed.
+ * Field reads.  tp_btf arguments are BTF-typed pointers: their fields load
+ * directly (the verifier makes the loads fault-safe).  raw_tp arguments are
+ * plain numbers and need bpf_probe_read_kernel, several times slower.  Each
+ * body below is inlined into both variants with a constant `btf`, and clang
+ * drops the branch a variant does not use.
+ */
+#define RD(btf, p, f) ((btf) ? (p)->f : BPF_CORE_READ(p, f))
+
+/*
+ * One entry per I/O in flight.  Keys churn at the I/O rate and a few are
+ * never removed by a handler (the first bio of a request that another bio
+ * front-merges into), so the table is LRU: an evicted entry only makes its
+ * completion unattributed, and that is counted.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, IOTRACE_MAX_INFLIGHT);
-	__type(key, __u64); /* struct bio * */
-	__type(value, struct iotrace_bio_info);
-} inflight_bio SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, IOTRACE_MAX_INFLIGHT);
-	__type(key, __u64); /* struct request * */
-	__type(value, struct iotrace_rq_info);
-} inflight_rq SEC(".maps");
+	__type(key, __u64); /* struct bio *, or struct request * */
+	__type(value, struct iotrace_io_info);
+} inflight SEC(".maps");
 
 static const struct iotrace_blk_stats zero_blk_stats;
 
-static __always_inline __u32 log2_u64(__u64 v)
+static __always_inline bool current_is_kthread(bool btf)
 {
-	__u32 r = 0, shift;
+	struct task_struct *task;
 
-	shift = (v > 0xFFFFFFFFULL) << 5;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xFFFF) << 4;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xFF) << 3;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0xF) << 2;
-	v >>= shift;
-	r |= shift;
-	shift = (v > 0x3) << 1;
-	v >>= shift;
-	r |= shift;
-	r |= (v >> 1);
-	return r;
+	if (btf)
+		return bpf_get_current_task_btf()->flags & PF_KTHREAD;
+	task = (void *)bpf_get_current_task();
+	return BPF_CORE_READ(task, flags) & PF_KTHREAD;
 }
 
 /*
  * The cgroup2 id of the bio's blkcg, or 0 when the bio has none or its blkcg
  * lives on a v1 hierarchy (hybrid hosts mount the io controller as v1).
  */
-static __always_inline __u64 bio_blkcg_id(struct bio *bio)
+static __always_inline __u64 bio_blkcg_id(struct bio *bio, bool btf)
 {
 	struct blkcg_gq *blkg;
+	struct blkcg *blkcg;
 	struct cgroup *cgrp;
 
 	if (!bpf_core_field_exists(bio->bi_blkg))
 		return 0;
-	blkg = BPF_CORE_READ(bio, bi_blkg);
+	blkg = RD(btf, bio, bi_blkg);
 	if (!blkg)
 		return 0;
-	cgrp = BPF_CORE_READ(blkg, blkcg, css.cgroup);
+	blkcg = RD(btf, blkg, blkcg);
+	if (!blkcg)
+		return 0;
+	cgrp = RD(btf, blkcg, css.cgroup);
 	if (!cgrp)
 		return 0;
 	/* The default (v2) hierarchy is hierarchy 0, as in /proc/PID/cgroup. */
-	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+	if (btf ? cgrp->root->hierarchy_id : BPF_CORE_READ(cgrp, root, hierarchy_id))
 		return 0;
-	return BPF_CORE_READ(cgrp, kn, id);
+	return btf ? cgrp->kn->id : BPF_CORE_READ(cgrp, kn, id);
 }
 
 /*
@@ -103,13 +98,12 @@ static __always_inline __u64 bio_blkcg_id(struct bio *bio)
  * kworker, loop worker) submits on someone's behalf: the bio's blkcg says
  * whose, when it is on the v2 hierarchy.
  */
-static __always_inline __u64 bio_owner(struct bio *bio)
+static __always_inline __u64 bio_owner(struct bio *bio, bool btf)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
 	__u64 id;
 
-	if (BPF_CORE_READ(task, flags) & PF_KTHREAD) {
-		id = bio_blkcg_id(bio);
+	if (current_is_kthread(btf)) {
+		id = bio_blkcg_id(bio, btf);
 		if (id)
 			return id;
 	}
@@ -143,143 +137,254 @@ static __always_inline void account_io(__u64 owner, __u32 op, __u64 bytes, bool 
 	if (!done || !start_ns)
 		return;
 	now = bpf_ktime_get_ns();
-	slot = now > start_ns ? log2_u64(now - start_ns) : 0;
+	slot = now > start_ns ? iotrace_log2(now - start_ns) : 0;
 	if (slot >= IOTRACE_LAT_SLOTS)
 		slot = IOTRACE_LAT_SLOTS - 1;
 	__sync_fetch_and_add(&s->lat_hist[slot], 1);
 }
 
-static __always_inline void on_bio_queue(struct bio *bio)
+/*
+ * Count the I/O of an in-flight entry whose completion was never seen, now
+ * that its key came back with another I/O (a bio cannot be queued twice while
+ * in flight).  The kernel skips a tracing program nested in its own run on
+ * the same CPU, so a completion can be missed: its op and bytes are still
+ * counted for their owner, only the latency sample is lost.
+ */
+static __always_inline void recover(__u64 key, struct iotrace_io_info *old)
 {
-	struct iotrace_bio_info info = {};
+	count_event(IOTRACE_CNT_RECOVERED);
+	account_io(old->cgroup_id, old->op, old->bytes, true, 0);
+	bpf_map_delete_elem(&inflight, &key);
+}
+
+static __always_inline void on_bio_queue(struct bio *bio, bool btf)
+{
+	struct iotrace_io_info info, *old;
 	__u64 key = (__u64)bio;
 
-	if (!is_data_op(BPF_CORE_READ(bio, bi_opf) & REQ_OP_MASK))
+	old = bpf_map_lookup_elem(&inflight, &key);
+	if (old)
+		recover(key, old);
+	info.op = RD(btf, bio, bi_opf) & REQ_OP_MASK;
+	info.bytes = RD(btf, bio, bi_iter.bi_size);
+	if (!is_data_op(info.op) || !info.bytes)
 		return;
-	if (!BPF_CORE_READ(bio, bi_iter.bi_size))
-		return;
-	info.cgroup_id = bio_owner(bio);
+	info.cgroup_id = bio_owner(bio, btf);
 	info.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&inflight_bio, &key, &info, BPF_ANY))
+	info.sector = RD(btf, bio, bi_iter.bi_sector);
+	if (bpf_map_update_elem(&inflight, &key, &info, BPF_ANY))
 		count_event(IOTRACE_CNT_BIO_FULL);
 }
 
-/* A bio appended to an existing request: the request's owner covers it. */
-static __always_inline void on_bio_backmerge(struct bio *bio)
+/*
+ * A bio merged into an existing request: the request's owner covers it.
+ * After a front merge it becomes rq->bio, and the request's entry stays
+ * under the old first bio, further down the bi_next chain (rq_entry()).
+ */
+static __always_inline void on_bio_merge(struct bio *bio)
 {
 	__u64 key = (__u64)bio;
 
-	bpf_map_delete_elem(&inflight_bio, &key);
+	bpf_map_delete_elem(&inflight, &key);
 }
 
-static __always_inline __u64 rq_owner(struct request *rq)
+/*
+ * A bio split to fit the device's limits: the front part (`split`, chained
+ * to its parent through bi_private) becomes a request of its own, and the
+ * parent now starts further on.  The parent's entry is divided, so that
+ * each request finds its own part and no entry is left over.
+ */
+static __always_inline void on_block_split(struct bio *split, bool btf)
 {
-	struct iotrace_bio_info *bi;
-	struct task_struct *task;
-	__u64 key, id;
+	struct bio *parent = (struct bio *)RD(btf, split, bi_private);
+	__u64 pkey = (__u64)parent, skey = (__u64)split;
+	struct iotrace_io_info *p, part;
+	__u32 bytes;
 
-	key = (__u64)BPF_CORE_READ(rq, bio);
-	bi = key ? bpf_map_lookup_elem(&inflight_bio, &key) : NULL;
-	if (bi) {
-		id = bi->cgroup_id;
-		bpf_map_delete_elem(&inflight_bio, &key);
-		return id;
+	p = pkey ? bpf_map_lookup_elem(&inflight, &pkey) : NULL;
+	if (!p)
+		return;
+	part = *p;
+	part.sector = RD(btf, split, bi_iter.bi_sector);
+	part.bytes = bytes = RD(btf, split, bi_iter.bi_size);
+	/* bi_private is untyped: read the parent through the probe helper. */
+	p->sector = BPF_CORE_READ(parent, bi_iter.bi_sector);
+	p->bytes = p->bytes > bytes ? p->bytes - bytes : 0;
+	if (bpf_map_update_elem(&inflight, &skey, &part, BPF_ANY))
+		count_event(IOTRACE_CNT_BIO_FULL);
+}
+
+/*
+ * The entry of the I/O whose first bio is `key` and which starts at
+ * `sector`.  Keys are addresses, and addresses recur (small synchronous
+ * direct I/O and blkdev_issue_flush() put their bio on the stack): an entry
+ * at the same address but another sector is an older I/O, recovered.
+ */
+static __always_inline struct iotrace_io_info *lookup_io(__u64 key, __u64 sector)
+{
+	struct iotrace_io_info *io = bpf_map_lookup_elem(&inflight, &key);
+
+	if (!io || io->sector == sector)
+		return io;
+	recover(key, io);
+	return NULL;
+}
+
+#define FRONT_MERGES_MAX 4
+
+/*
+ * The entry of a request, and its key in *keyp.  It is under the first bio,
+ * unless bios were front-merged into the request: then it is under a later
+ * one, found by following bi_next, and moved under the first.
+ */
+static __always_inline struct iotrace_io_info *rq_entry(struct request *rq, bool btf, __u64 *keyp)
+{
+	struct bio *bio = RD(btf, rq, bio);
+	struct iotrace_io_info *io, moved;
+	__u64 first = (__u64)bio, key;
+
+	for (int i = 0; i < FRONT_MERGES_MAX; i++) {
+		if (!bio)
+			return NULL;
+		key = (__u64)bio;
+		io = lookup_io(key, RD(btf, bio, bi_iter.bi_sector));
+		if (io) {
+			*keyp = first;
+			if (key == first)
+				return io;
+			moved = *io;
+			bpf_map_delete_elem(&inflight, &key);
+			if (bpf_map_update_elem(&inflight, &first, &moved, BPF_ANY))
+				count_event(IOTRACE_CNT_BIO_FULL);
+			return bpf_map_lookup_elem(&inflight, &first);
+		}
+		bio = RD(btf, bio, bi_next);
 	}
-	/* No queued bio seen (passthrough, or attached mid-flight). */
-	task = (void *)bpf_get_current_task();
-	if (!(BPF_CORE_READ(task, flags) & PF_KTHREAD))
-		return bpf_get_current_cgroup_id();
-	count_event(IOTRACE_CNT_RQ_NO_OWNER);
-	return IOTRACE_UNATTRIBUTED_ID;
+	return NULL;
 }
 
-static __always_inline bool rq_is_data(struct request *rq)
+static __always_inline bool rq_is_data(struct request *rq, bool btf)
 {
-	return is_data_op(BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK) &&
-	       BPF_CORE_READ(rq, __data_len);
+	return is_data_op(RD(btf, rq, cmd_flags) & REQ_OP_MASK) && RD(btf, rq, __data_len);
 }
 
-/* Insert runs in the submitter's context when it fires at all. */
-static __always_inline void on_rq_insert(struct request *rq)
+/*
+ * Insert fires (when it fires at all) in the submitter's context.  It only
+ * matters for requests whose bios never went through block_bio_queue, such
+ * as passthrough commands: their owner is the task inserting them.
+ */
+static __always_inline void on_rq_insert(struct request *rq, bool btf)
 {
-	struct iotrace_rq_info info = {};
-	__u64 key = (__u64)rq;
+	struct iotrace_io_info info = {};
+	__u64 key;
 
-	if (!rq_is_data(rq) || bpf_map_lookup_elem(&inflight_rq, &key))
+	if (!rq_is_data(rq, btf))
 		return;
-	info.cgroup_id = rq_owner(rq);
-	if (bpf_map_update_elem(&inflight_rq, &key, &info, BPF_ANY))
-		count_event(IOTRACE_CNT_RQ_FULL);
+	key = (__u64)RD(btf, rq, bio);
+	if (!key || rq_entry(rq, btf, &key) || current_is_kthread(btf))
+		return;
+	info.sector = RD(btf, rq, __sector);
+	info.cgroup_id = bpf_get_current_cgroup_id();
+	info.op = RD(btf, rq, cmd_flags) & REQ_OP_MASK;
+	info.bytes = RD(btf, rq, __data_len);
+	if (bpf_map_update_elem(&inflight, &key, &info, BPF_ANY))
+		count_event(IOTRACE_CNT_BIO_FULL);
 }
 
-/* Issue (and re-issue after a requeue) starts the latency clock. */
-static __always_inline void on_rq_issue(struct request *rq)
+/* Issue, and re-issue after a requeue, starts the latency clock. */
+static __always_inline void on_rq_issue(struct request *rq, bool btf)
 {
-	struct iotrace_rq_info info = {}, *ri;
-	__u64 key = (__u64)rq;
+	struct iotrace_io_info info, *io;
+	__u64 key;
 
-	if (!rq_is_data(rq))
+	if (!rq_is_data(rq, btf))
 		return;
-	ri = bpf_map_lookup_elem(&inflight_rq, &key);
-	if (ri) {
-		ri->issue_ns = bpf_ktime_get_ns();
+	key = (__u64)RD(btf, rq, bio);
+	if (!key)
+		return;
+	io = rq_entry(rq, btf, &key);
+	if (io) {
+		io->start_ns = bpf_ktime_get_ns();
 		return;
 	}
-	info.cgroup_id = rq_owner(rq);
-	info.issue_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&inflight_rq, &key, &info, BPF_ANY))
-		count_event(IOTRACE_CNT_RQ_FULL);
+	/* No queued bio seen (attached mid-flight, or evicted). */
+	if (current_is_kthread(btf)) {
+		count_event(IOTRACE_CNT_RQ_NO_OWNER);
+		info.cgroup_id = IOTRACE_UNATTRIBUTED_ID;
+	} else {
+		info.cgroup_id = bpf_get_current_cgroup_id();
+	}
+	info.start_ns = bpf_ktime_get_ns();
+	info.sector = RD(btf, rq, __sector);
+	info.op = RD(btf, rq, cmd_flags) & REQ_OP_MASK;
+	info.bytes = RD(btf, rq, __data_len);
+	if (bpf_map_update_elem(&inflight, &key, &info, BPF_ANY))
+		count_event(IOTRACE_CNT_BIO_FULL);
 }
 
-static __always_inline void on_rq_complete(struct request *rq, unsigned int nr_bytes)
+/*
+ * Bytes are counted at every part of a completion, the op and its latency
+ * at the last part.  A partial completion ends bios and moves rq->bio on,
+ * so the entry is then re-keyed by the request for the parts to come.
+ */
+static __always_inline void on_rq_complete(struct request *rq, unsigned int nr_bytes, bool btf)
 {
-	__u32 op = BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK;
-	struct iotrace_rq_info *ri;
-	__u64 key = (__u64)rq;
+	__u32 op = RD(btf, rq, cmd_flags) & REQ_OP_MASK;
+	struct iotrace_io_info *io = NULL, moved;
+	__u64 key, rq_key = (__u64)rq, left;
 	bool done;
 
-	if (!is_data_op(op))
-		return;
 	/* __data_len still holds the bytes left before this part completes. */
-	done = nr_bytes >= BPF_CORE_READ(rq, __data_len);
-	ri = bpf_map_lookup_elem(&inflight_rq, &key);
-	if (!ri) {
-		if (!nr_bytes)
-			return;
+	left = RD(btf, rq, __data_len);
+	/* Flushes, and the empty pre-flush write of fsync, move no data. */
+	if (!is_data_op(op) || (!nr_bytes && !left))
+		return;
+	done = nr_bytes >= left;
+	io = rq_entry(rq, btf, &key);
+	if (!io) {
+		/* After a partial completion the entry is under the request. */
+		key = rq_key;
+		io = bpf_map_lookup_elem(&inflight, &key);
+	}
+	if (!io) {
 		if (done)
 			count_event(IOTRACE_CNT_UNSEEN_COMPLETE);
 		account_io(IOTRACE_UNATTRIBUTED_ID, op, nr_bytes, done, 0);
 		return;
 	}
-	account_io(ri->cgroup_id, op, nr_bytes, done, ri->issue_ns);
-	if (done)
-		bpf_map_delete_elem(&inflight_rq, &key);
+	account_io(io->cgroup_id, op, nr_bytes, done, io->start_ns);
+	if (done) {
+		bpf_map_delete_elem(&inflight, &key);
+	} else if (key != rq_key) {
+		moved = *io;
+		if (bpf_map_update_elem(&inflight, &rq_key, &moved, BPF_ANY))
+			count_event(IOTRACE_CNT_RQ_FULL);
+		bpf_map_delete_elem(&inflight, &key);
+	}
 }
 
 /* Fires for bio-based queues only; request-based ones are counted above. */
-static __always_inline void on_bio_complete(struct request_queue *q, struct bio *bio)
+static __always_inline void on_bio_complete(struct request_queue *q, struct bio *bio, bool btf)
 {
-	__u32 op = BPF_CORE_READ(bio, bi_opf) & REQ_OP_MASK;
-	struct iotrace_bio_info *bi;
+	__u32 op = RD(btf, bio, bi_opf) & REQ_OP_MASK;
+	struct iotrace_io_info *io;
 	__u64 key = (__u64)bio, bytes;
 
-	if (BPF_CORE_READ(q, mq_ops)) {
-		bpf_map_delete_elem(&inflight_bio, &key);
+	if (RD(btf, q, mq_ops))
 		return;
-	}
 	if (!is_data_op(op))
 		return;
-	bytes = BPF_CORE_READ(bio, bi_iter.bi_size);
-	bi = bpf_map_lookup_elem(&inflight_bio, &key);
-	if (!bi) {
+	bytes = RD(btf, bio, bi_iter.bi_size);
+	io = lookup_io(key, RD(btf, bio, bi_iter.bi_sector));
+	if (!io) {
 		if (!bytes)
 			return;
 		count_event(IOTRACE_CNT_UNSEEN_COMPLETE);
 		account_io(IOTRACE_UNATTRIBUTED_ID, op, bytes, true, 0);
 		return;
 	}
-	account_io(bi->cgroup_id, op, bytes, true, bi->start_ns);
-	bpf_map_delete_elem(&inflight_bio, &key);
+	account_io(io->cgroup_id, op, bytes, true, io->start_ns);
+	bpf_map_delete_elem(&inflight, &key);
 }
 
 /*
@@ -289,83 +394,111 @@ static __always_inline void on_bio_complete(struct request_queue *q, struct bio 
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(block_bio_queue_btf, struct bio *bio)
 {
-	on_bio_queue(bio);
+	on_bio_queue(bio, true);
 	return 0;
 }
 
 SEC("raw_tp/block_bio_queue")
 int BPF_PROG(block_bio_queue_raw, struct bio *bio)
 {
-	on_bio_queue(bio);
+	on_bio_queue(bio, false);
 	return 0;
 }
 
 SEC("tp_btf/block_bio_backmerge")
 int BPF_PROG(block_bio_backmerge_btf, struct bio *bio)
 {
-	on_bio_backmerge(bio);
+	on_bio_merge(bio);
 	return 0;
 }
 
 SEC("raw_tp/block_bio_backmerge")
 int BPF_PROG(block_bio_backmerge_raw, struct bio *bio)
 {
-	on_bio_backmerge(bio);
+	on_bio_merge(bio);
+	return 0;
+}
+
+SEC("tp_btf/block_bio_frontmerge")
+int BPF_PROG(block_bio_frontmerge_btf, struct bio *bio)
+{
+	on_bio_merge(bio);
+	return 0;
+}
+
+SEC("raw_tp/block_bio_frontmerge")
+int BPF_PROG(block_bio_frontmerge_raw, struct bio *bio)
+{
+	on_bio_merge(bio);
+	return 0;
+}
+
+SEC("tp_btf/block_split")
+int BPF_PROG(block_split_btf, struct bio *split, unsigned int new_sector)
+{
+	on_block_split(split, true);
+	return 0;
+}
+
+SEC("raw_tp/block_split")
+int BPF_PROG(block_split_raw, struct bio *split, unsigned int new_sector)
+{
+	on_block_split(split, false);
 	return 0;
 }
 
 SEC("tp_btf/block_rq_insert")
 int BPF_PROG(block_rq_insert_btf, struct request *rq)
 {
-	on_rq_insert(rq);
+	on_rq_insert(rq, true);
 	return 0;
 }
 
 SEC("raw_tp/block_rq_insert")
 int BPF_PROG(block_rq_insert_raw, struct request *rq)
 {
-	on_rq_insert(rq);
+	on_rq_insert(rq, false);
 	return 0;
 }
 
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(block_rq_issue_btf, struct request *rq)
 {
-	on_rq_issue(rq);
+	on_rq_issue(rq, true);
 	return 0;
 }
 
 SEC("raw_tp/block_rq_issue")
 int BPF_PROG(block_rq_issue_raw, struct request *rq)
 {
-	on_rq_issue(rq);
+	on_rq_issue(rq, false);
 	return 0;
 }
 
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(block_rq_complete_btf, struct request *rq, int error, unsigned int nr_bytes)
 {
-	on_rq_complete(rq, nr_bytes);
+	on_rq_complete(rq, nr_bytes, true);
 	return 0;
 }
 
 SEC("raw_tp/block_rq_complete")
 int BPF_PROG(block_rq_complete_raw, struct request *rq, int error, unsigned int nr_bytes)
 {
-	on_rq_complete(rq, nr_bytes);
+	on_rq_complete(rq, nr_bytes, false);
 	return 0;
 }
 
 SEC("tp_btf/block_bio_complete")
 int BPF_PROG(block_bio_complete_btf, struct request_queue *q, struct bio *bio)
 {
-	on_bio_complete(q, bio);
+	on_bio_complete(q, bio, true);
 	return 0;
 }
 
 SEC("raw_tp/block_bio_complete")
 int BPF_PROG(block_bio_complete_raw, struct request_queue *q, struct bio *bio)
 {
-	on_bio_complete(q, bio);
+	on_bio_complete(q, bio, false);
 	return 0;
 }

@@ -25,6 +25,30 @@
 /* Latency histogram: slot i counts latencies in [2^i, 2^(i+1)) ns. */
 #define IOTRACE_LAT_SLOTS 40
 
+/* floor(log2(v)) for v > 0, 0 for v == 0; branch-free for the verifier. */
+static inline __u32 iotrace_log2(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xFFFFFFFFULL) << 5;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFFFF) << 4;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xFF) << 3;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0xF) << 2;
+	v >>= shift;
+	r |= shift;
+	shift = (v > 0x3) << 1;
+	v >>= shift;
+	r |= shift;
+	r |= (__u32)(v >> 1);
+	return r;
+}
+
 /* Bounds of the kernel-side tables. */
 #define IOTRACE_MAX_WORKLOADS 16384
 #define IOTRACE_MAX_INFLIGHT 65536
@@ -58,25 +82,30 @@ enum iotrace_counter {
 	IOTRACE_CNT_RQ_NO_OWNER, /* request issued without a seen bio */
 	IOTRACE_CNT_UNSEEN_COMPLETE, /* completion whose issue was not seen */
 	IOTRACE_CNT_PMU_READ_FAIL, /* cycle counter read failed */
+	IOTRACE_CNT_RECOVERED, /* completion missed, counted when its key came back */
 	IOTRACE_CNT_MAX,
 };
 
-/* Owner of a bio, recorded when it is queued by its submitter. */
-struct iotrace_bio_info {
+/*
+ * An I/O in flight, keyed by its bio (for a request: its first bio, rq->bio)
+ * and, after a partial completion, by its request.
+ */
+struct iotrace_io_info {
 	__u64 cgroup_id;
-	__u64 start_ns; /* queue time, the latency start for bio-based devices */
+	__u64 start_ns; /* issue time; queue time until a request is issued */
+	__u64 sector; /* where the I/O starts: tells a reused key from ours */
+	__u32 op; /* REQ_OP_READ or REQ_OP_WRITE */
+	__u32 bytes; /* size when queued (of the request, when seen first) */
 };
 
-/* Owner and start of a request, recorded at issue. */
-struct iotrace_rq_info {
-	__u64 cgroup_id;
-	__u64 issue_ns;
-};
-
-/* Per-CPU state of the CPU accounting. */
+/*
+ * Per-CPU state of the CPU accounting: the task that was switched in, its
+ * scheduler run time then, and the cycle counter then.
+ */
 struct iotrace_cpu_state {
-	__u64 slice_start_ns; /* 0: not yet started on this CPU */
-	__u64 pmu_start; /* counter value at slice start */
+	__u64 task; /* struct task_struct *; 0 until the first switch */
+	__u64 runtime_start; /* task->se.sum_exec_runtime at switch-in */
+	__u64 pmu_start; /* counter value at switch-in */
 };
 
 #endif /* IOTRACE_H */

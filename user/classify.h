@@ -10,20 +10,20 @@
 #include <stddef.h>
 
 enum wl_kind {
-	WL_KIND_CGROUP,	   /* a plain cgroup */
+	WL_KIND_CGROUP, /* a plain cgroup */
 	WL_KIND_CONTAINER, /* docker, podman, containerd, cri-o, kubernetes */
-	WL_KIND_VM,	   /* libvirt machine (VMs found by KVM come later) */
-	WL_KIND_HOST,	   /* the root cgroup, unattributed I/O */
+	WL_KIND_VM, /* libvirt machine (VMs found by KVM come later) */
+	WL_KIND_HOST, /* the root cgroup, unattributed I/O */
 };
 
-#define WL_ID_MAX 129	/* 128 hex digits is more than any runtime uses */
+#define WL_ID_MAX 129 /* 128 hex digits is more than any runtime uses */
 #define WL_NAME_MAX 256
 
 struct wl_class {
 	enum wl_kind kind;
 	const char *runtime; /* static string: "docker", ... or NULL */
 	char container_id[WL_ID_MAX]; /* "" when none */
-	char name[WL_NAME_MAX];	      /* never empty */
+	char name[WL_NAME_MAX]; /* never empty */
 };
 
 /* "cgroup", "container", "vm", "host". */

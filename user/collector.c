@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "collector.h"
 
@@ -83,6 +84,24 @@ static int read_blk_map(struct collector *c, struct wl_table *t)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+static int read_prog_missed(struct collector *c)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < c->l->nlinks; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(c->l->progs[i]);
+
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		sum += info.recursion_misses;
+	}
+	c->prog_missed_delta = sum >= c->prog_missed ? sum - c->prog_missed : sum;
+	c->prog_missed = sum;
+	return 0;
+}
+
 static int read_counters(struct collector *c)
 {
 	const __u64 *v = c->vals;
@@ -113,6 +132,8 @@ int collector_read(struct collector *c, struct wl_table *t)
 		err = read_blk_map(c, t);
 	if (!err)
 		err = read_counters(c);
+	if (!err)
+		err = read_prog_missed(c);
 	wl_table_end(t);
 	return err;
 }

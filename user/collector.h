@@ -19,6 +19,12 @@ struct collector {
 	void *vals; /* one map value per possible CPU */
 	uint64_t counters[IOTRACE_CNT_MAX]; /* cumulative, summed over CPUs */
 	uint64_t counters_delta[IOTRACE_CNT_MAX]; /* over the last interval */
+	/*
+	 * Runs of iotrace's programs the kernel skipped because the same
+	 * program was already running on that CPU (bpf_prog_info's
+	 * recursion_misses), summed over the programs.
+	 */
+	uint64_t prog_missed, prog_missed_delta;
 };
 
 int collector_init(struct collector *c, struct loader *l);

@@ -204,7 +204,8 @@ static int attach_all(struct loader *l, char *err, size_t errlen)
 	bpf_object__for_each_program(prog, l->skel->obj)
 		n++;
 	l->links = calloc(n, sizeof(*l->links));
-	if (!l->links) {
+	l->progs = calloc(n, sizeof(*l->progs));
+	if (!l->links || !l->progs) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -221,6 +222,7 @@ static int attach_all(struct loader *l, char *err, size_t errlen)
 				 bpf_program__section_name(prog), strerror(-e));
 			return e;
 		}
+		l->progs[l->nlinks] = prog;
 		l->links[l->nlinks++] = link;
 	}
 	return 0;
@@ -339,7 +341,9 @@ void loader_close(struct loader *l)
 	for (i = 0; i < l->nlinks; i++)
 		bpf_link__destroy(l->links[i]);
 	free(l->links);
+	free(l->progs);
 	l->links = NULL;
+	l->progs = NULL;
 	l->nlinks = 0;
 	if (l->skel)
 		iotrace_bpf__destroy(l->skel);

@@ -38,6 +38,7 @@ struct loader {
 	int ncpus; /* possible CPUs: per-CPU map value count */
 	int *pmu_fds;
 	struct bpf_link **links;
+	struct bpf_program **progs; /* progs[i] is attached by links[i] */
 	int nlinks;
 	int flush_fd;
 };

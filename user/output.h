@@ -28,7 +28,7 @@ struct out_workload {
 	enum wl_kind kind;
 	uint64_t cgroup_id;
 	const char *cgroup_path; /* relative to the cgroup2 mount; NULL: unknown */
-	const char *runtime;	 /* NULL: none */
+	const char *runtime; /* NULL: none */
 	const char *container_id; /* NULL or "": none */
 	const char *name;
 };
@@ -55,12 +55,14 @@ struct out_row {
 struct out_self {
 	struct timespec ts;
 	double interval_s;
-	uint64_t stats_full;	   /* events lost: workload table full */
-	uint64_t bio_full;	   /* in-flight bio table full */
-	uint64_t rq_full;	   /* in-flight request table full */
-	uint64_t rq_no_owner;	   /* requests charged to "unattributed" */
-	uint64_t unseen_complete;  /* completions whose issue was not seen */
+	uint64_t stats_full; /* events lost: workload table full */
+	uint64_t bio_full; /* in-flight bio table full */
+	uint64_t rq_full; /* in-flight request table full */
+	uint64_t rq_no_owner; /* requests charged to "unattributed" */
+	uint64_t unseen_complete; /* completions whose issue was not seen */
 	uint64_t pmu_read_fail;
+	uint64_t prog_missed; /* handler runs the kernel skipped (nested) */
+	uint64_t recovered; /* missed completions counted late */
 	uint64_t cgroups_untracked; /* cgroups the name cache had no room for */
 };
 

@@ -161,7 +161,8 @@ static int write_row(struct recorder *r, const struct out_row *row)
 	return err;
 }
 
-static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt, bool always)
+static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt,
+		      uint64_t prog_missed, bool always)
 {
 	struct out_self s = { .interval_s = interval_s };
 	bool any = false;
@@ -173,10 +174,12 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 	s.rq_no_owner = cnt[IOTRACE_CNT_RQ_NO_OWNER];
 	s.unseen_complete = cnt[IOTRACE_CNT_UNSEEN_COMPLETE];
 	s.pmu_read_fail = cnt[IOTRACE_CNT_PMU_READ_FAIL];
+	s.recovered = cnt[IOTRACE_CNT_RECOVERED];
+	s.prog_missed = prog_missed;
 	s.cgroups_untracked = r->table.overflow + cgfs_cache_overflow(r->cache);
 	for (int i = 0; i < IOTRACE_CNT_MAX; i++)
 		any |= cnt[i] != 0;
-	if (!any && !s.cgroups_untracked && !always)
+	if (!any && !prog_missed && !s.cgroups_untracked && !always)
 		return 0;
 	return out_self(&r->out, &s) ? -EIO : 0;
 }
@@ -198,7 +201,7 @@ static int emit_interval(struct recorder *r, double interval_s)
 		if (err)
 			return err;
 	}
-	if (write_self(r, interval_s, r->coll.counters_delta, false))
+	if (write_self(r, interval_s, r->coll.counters_delta, r->coll.prog_missed_delta, false))
 		return -EIO;
 	return fflush(r->f) ? -errno : 0;
 }
@@ -220,7 +223,7 @@ static int emit_summary(struct recorder *r)
 		if (err)
 			return err;
 	}
-	if (write_self(r, r->run_s, r->coll.counters, true))
+	if (write_self(r, r->run_s, r->coll.counters, r->coll.prog_missed, true))
 		return -EIO;
 	return fflush(r->f) ? -errno : 0;
 }

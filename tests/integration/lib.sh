@@ -1,0 +1,421 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# Helpers sourced by tests/integration/test_*.sh.
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Sourcing sets `set -euo pipefail`, makes $TEST_TMP (removed at exit) and
+# installs an EXIT trap that runs the cleanup registry (on_exit) in reverse
+# order, whether the test passes, fails an assertion, dies on an error or is
+# killed by SIGINT/SIGTERM/SIGHUP.  Fixtures that create something (mk_cgroup,
+# mk_loop, iotrace_start) register its removal themselves.
+#
+# The registry and the assertion results live in files, so helpers work the
+# same inside $(...) (A=$(mk_cgroup a) registers A's removal).  Only
+# iotrace_start/iotrace_stop must run in the main shell: they keep the pid
+# and exit status of a child in variables.
+#
+# Missing prerequisites are failures, never skips: CI must not pass a test
+# that did not run.
+
+set -euo pipefail
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
+IOTRACE=${IOTRACE:-$REPO_ROOT/build/iotrace}
+IOGEN=${IOGEN:-$REPO_ROOT/build/tools/iogen}
+TEST_NAME=$(basename "$0" .sh)
+
+_lib_main_pid=$BASHPID
+_lib_finished=0
+# On tmpfs: the tests' own files must cause no block I/O, or a cgroup that
+# writes one (a redirected iogen summary) would be charged for it, rightly.
+TEST_TMP=$(mktemp -d "/dev/shm/iotrace-$TEST_NAME.XXXXXX")
+_lib_registry=$TEST_TMP/.cleanup
+_lib_cgroups=$TEST_TMP/.cgroups
+_lib_results=$TEST_TMP/.results
+: >"$_lib_registry"
+: >"$_lib_cgroups"
+: >"$_lib_results"
+
+# ---- failing loudly ---------------------------------------------------------
+
+# fatal MSG...: the test cannot go on.  Prints to stderr (so that it is seen
+# even from inside $(...)) and exits 1; the EXIT trap cleans up.
+fatal() {
+	printf '%s: FATAL: %s\n' "$TEST_NAME" "$*" >&2
+	echo fatal >>"$_lib_results"
+	exit 1
+}
+
+require_root() {
+	[[ $EUID -eq 0 ]] || fatal "must run as root (euid is $EUID)"
+}
+
+# require_cmd CMD...: each must be on PATH.
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			fatal "required command '$c' not found on PATH"
+	done
+}
+
+# require_exec PATH...: each must be an executable file (e.g. a build output).
+require_exec() {
+	local f
+	for f in "$@"; do
+		[[ -f $f && -x $f ]] ||
+			fatal "required executable '$f' missing (run 'make' first?)"
+	done
+}
+
+# ---- cleanup registry -------------------------------------------------------
+
+# on_exit CMD [ARG...]: run CMD ARG... at exit; the last registered runs first.
+on_exit() {
+	local q
+	q=$(printf '%q ' "$@")
+	printf '%s\n' "$q" >>"$_lib_registry"
+}
+
+# Kill every process left in the test cgroups, then run the registry in
+# reverse order, then remove $TEST_TMP.  Never stops early on an error.
+_lib_on_exit() {
+	local rc=$? i cg
+	local -a cmds=()
+
+	[[ $BASHPID == "$_lib_main_pid" ]] || return "$rc"
+	set +e
+	trap - EXIT INT TERM HUP
+	if ((rc != 0 && !_lib_finished)); then
+		echo "not ok - $TEST_NAME aborted: exit status $rc"
+	fi
+	# Workloads first, so nothing still uses a loop device when it goes.
+	while IFS= read -r cg; do
+		_cg_kill "$cg"
+	done <"$_lib_cgroups"
+	mapfile -t cmds <"$_lib_registry"
+	for ((i = ${#cmds[@]} - 1; i >= 0; i--)); do
+		eval "${cmds[i]}" ||
+			echo "$TEST_NAME: cleanup step failed: ${cmds[i]}" >&2
+	done
+	rm -rf "$TEST_TMP"
+	exit "$rc"
+}
+trap _lib_on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# _is_our_child PID: PID is alive and a child of the test shell (so it was
+# not reaped and reused by another process).
+_is_our_child() {
+	local stat ppid
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) } # past "pid (comm) ", comm may hold spaces
+	read -r _ ppid _ <<<"$stat"
+	[[ $ppid == "$_lib_main_pid" ]]
+}
+
+# kill_wait PID [TIMEOUT_S]: if PID is still our child, SIGTERM it, SIGKILL
+# it after TIMEOUT_S (5), and reap it.
+kill_wait() {
+	local pid=$1 timeout=${2:-5} i
+	_is_our_child "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < timeout * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# ---- cgroups ----------------------------------------------------------------
+
+# cg2_mount: the cgroup2 mount point, from the first cgroup2 line of
+# /proc/mounts.
+cg2_mount() {
+	local mnt
+	mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[[ -n $mnt ]] || fatal "no cgroup2 file system in /proc/mounts"
+	echo "$mnt"
+}
+
+# mk_cgroup NAME: create <cgroup2 mount>/iotrace-test-NAME-$$ and echo its
+# path.  It is emptied and removed at exit.
+mk_cgroup() {
+	local mnt dir
+	mnt=$(cg2_mount) || exit 1
+	dir=$mnt/iotrace-test-$1-$$
+	mkdir "$dir" || fatal "cannot create cgroup $dir"
+	echo "$dir" >>"$_lib_cgroups"
+	on_exit _cg_remove "$dir"
+	echo "$dir"
+}
+
+# cg_rel DIR: DIR relative to the cgroup2 mount, as iotrace reports it
+# ("/iotrace-test-a-123").
+cg_rel() {
+	local mnt
+	mnt=$(cg2_mount) || exit 1
+	[[ $1 == "$mnt"/* ]] || fatal "$1 is not under the cgroup2 mount $mnt"
+	echo "${1#"$mnt"}"
+}
+
+# cg_usage_usec DIR: usage_usec from DIR/cpu.stat.
+cg_usage_usec() {
+	awk '$1 == "usage_usec" { print $2; found = 1 }
+	     END { exit !found }' "$1/cpu.stat" ||
+		fatal "no usage_usec in $1/cpu.stat"
+}
+
+_cg_procs() {
+	cat "$1/cgroup.procs" 2>/dev/null
+}
+
+# Kill everything in cgroup DIR and wait up to 5 s for it to empty.
+_cg_kill() {
+	local dir=$1 pid i
+	[[ -d $dir ]] || return 0
+	[[ -n $(_cg_procs "$dir") ]] || return 0
+	if [[ -e $dir/cgroup.kill ]]; then
+		echo 1 >"$dir/cgroup.kill"
+	else
+		for pid in $(_cg_procs "$dir"); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	fi
+	for ((i = 0; i < 50; i++)); do
+		[[ -n $(_cg_procs "$dir") ]] || break
+		sleep 0.1
+	done
+	return 0
+}
+
+# Empty cgroup DIR (kill, then move what is left to the root) and rmdir it.
+_cg_remove() {
+	local dir=$1 mnt pid i
+	[[ -d $dir ]] || return 0
+	mnt=$(cg2_mount) || return 1
+	_cg_kill "$dir"
+	for pid in $(_cg_procs "$dir"); do
+		echo "$pid" >"$mnt/cgroup.procs" 2>/dev/null ||
+			echo "$TEST_NAME: cannot move pid $pid out of $dir" >&2
+	done
+	# A killed task can linger a moment after leaving cgroup.procs.
+	for ((i = 0; i < 50; i++)); do
+		rmdir "$dir" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	rmdir "$dir"
+}
+
+# ---- block devices ----------------------------------------------------------
+
+# mk_loop SIZE_MB: a loop device over a new SIZE_MB file in /dev/shm, read
+# once (4k, O_DIRECT) from this shell -- outside any test cgroup -- so that
+# the scan of a first open is not charged to a workload.  Echoes /dev/loopN.
+# Detached and its file removed at exit.
+mk_loop() {
+	local size=$1 file dev
+	[[ $size =~ ^[1-9][0-9]*$ ]] || fatal "mk_loop: bad size '$size'"
+	if grep -q '^0::.*/iotrace-test-' /proc/self/cgroup; then
+		fatal "mk_loop must run outside the test cgroups"
+	fi
+	file=$(mktemp /dev/shm/iotrace-test-XXXXXX.img) ||
+		fatal "cannot create a file in /dev/shm"
+	on_exit rm -f "$file"
+	truncate -s "${size}M" "$file" || fatal "cannot size $file"
+	dev=$(losetup -f --show "$file") || fatal "losetup -f --show $file failed"
+	on_exit losetup -d "$dev"
+	dd if="$dev" of=/dev/null bs=4096 count=1 iflag=direct status=none ||
+		fatal "priming read of $dev failed"
+	echo "$dev"
+}
+
+# ---- assertions -------------------------------------------------------------
+# Each prints "ok - WHAT" or "not ok - WHAT: expected X got Y" and records the
+# result; `finish` turns the record into the exit status.
+
+pass() {
+	echo "ok - $1"
+	echo ok >>"$_lib_results"
+}
+
+# fail WHAT DETAIL
+fail() {
+	echo "not ok - $1: $2"
+	echo fail >>"$_lib_results"
+}
+
+_is_num() {
+	[[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]
+}
+
+# assert_eq ACTUAL EXPECTED WHAT: string equality.
+assert_eq() {
+	if [[ $1 == "$2" ]]; then
+		pass "$3"
+	else
+		fail "$3" "expected $2 got ${1:-<empty>}"
+	fi
+}
+
+# _assert_cmp OP ACTUAL BOUND WHAT: numeric ACTUAL OP BOUND (awk: > >= < <=).
+_assert_cmp() {
+	local op=$1 actual=$2 bound=$3 what=$4
+	if _is_num "$actual" &&
+		awk -v a="$actual" -v b="$bound" "BEGIN { exit !(a $op b) }"; then
+		pass "$what"
+	else
+		fail "$what" "expected $op $bound got ${actual:-<empty>}"
+	fi
+}
+
+assert_gt() { _assert_cmp '>' "$@"; }
+assert_ge() { _assert_cmp '>=' "$@"; }
+assert_lt() { _assert_cmp '<' "$@"; }
+
+# assert_within_pct ACTUAL EXPECTED PCT WHAT: |ACTUAL - EXPECTED| is at most
+# PCT percent of EXPECTED.
+assert_within_pct() {
+	local actual=$1 expected=$2 pct=$3 what=$4
+	if _is_num "$actual" && _is_num "$expected" &&
+		awk -v a="$actual" -v e="$expected" -v p="$pct" 'BEGIN {
+			d = a - e; if (d < 0) d = -d
+			m = e * p / 100; if (m < 0) m = -m
+			exit !(d <= m)
+		}'; then
+		pass "$what"
+	else
+		fail "$what" "expected $expected ±$pct% got ${actual:-<empty>}"
+	fi
+}
+
+# assert_match TEXT ERE WHAT: TEXT contains a match of ERE.
+assert_match() {
+	if grep -Eq -- "$2" <<<"$1"; then
+		pass "$3"
+	else
+		fail "$3" "expected text matching /$2/ got '${1:0:300}'"
+	fi
+}
+
+# finish: exit 0 if every assertion passed (and there was one), else 1.
+finish() {
+	local ok failed
+	ok=$(grep -c '^ok$' "$_lib_results" || true)
+	failed=$(grep -vc '^ok$' "$_lib_results" || true)
+	echo "# $TEST_NAME: $ok passed, $failed failed"
+	_lib_finished=1
+	if ((failed > 0 || ok == 0)); then
+		exit 1
+	fi
+	exit 0
+}
+
+# ---- iotrace record output (JSON lines) -------------------------------------
+# Lines that are not JSON objects are skipped here; json_bad_lines finds them.
+
+_JQ_RECS='def recs: [inputs | (try fromjson catch null) | objects];'
+
+# json_bad_lines FILE: the numbers of (up to 10) lines that are not a JSON
+# object and how many there are, e.g. "3 7 (2 lines)"; nothing if all are.
+json_bad_lines() {
+	jq -nR -r '[inputs | (try (fromjson | type) catch "invalid")]
+		| [to_entries[] | select(.value != "object") | .key + 1]
+		| select(length > 0)
+		| "\(.[:10] | map(tostring) | join(" ")) (\(length) lines)"' "$1"
+}
+
+# summary_count FILE CGROUP_PATH: number of summary lines for CGROUP_PATH.
+summary_count() {
+	jq -nR -r --arg p "$2" "$_JQ_RECS"'
+		[recs[] | select(.type == "summary" and
+				 .workload.cgroup_path == $p)] | length' "$1"
+}
+
+# summary_field FILE CGROUP_PATH JQPATH: JQPATH (e.g. .block.read_ops) of the
+# one summary line whose .workload.cgroup_path is CGROUP_PATH.  null prints
+# as "null"; no or several such lines print "<N summary lines for PATH>".
+summary_field() {
+	jq -nR -r --arg p "$2" "$_JQ_RECS"'
+		[recs[] | select(.type == "summary" and
+				 .workload.cgroup_path == $p)]
+		| if length == 1 then .[0] | ('"$3"')
+		  else "<\(length) summary lines for \($p)>" end' "$1"
+}
+
+# interval_sum FILE CGROUP_PATH JQPATH: sum of JQPATH over CGROUP_PATH's
+# interval lines (0 if none).
+interval_sum() {
+	jq -nR -r --arg p "$2" "$_JQ_RECS"'
+		[recs[] | select(.type == "interval" and
+				 .workload.cgroup_path == $p) | ('"$3"')]
+		| if all(type == "number") then add // 0
+		  else "<non-numeric values: \(map(tostring) | join(","))>"
+		  end' "$1"
+}
+
+# record_values FILE JQPATH: distinct values of JQPATH over all lines but
+# "self" ones, one per line, sorted.
+record_values() {
+	jq -nR -r "$_JQ_RECS"'
+		recs[] | select(.type != "self") | ('"$2"') | tostring' "$1" |
+		sort -u
+}
+
+# ---- running iotrace --------------------------------------------------------
+
+# iotrace_start ERRFILE ARG...: run "$IOTRACE" ARG... in the background with
+# stderr to ERRFILE and stdout to ERRFILE.stdout; sets IOTRACE_PID.  SIGINT is
+# reset to its default first: bash starts background jobs with it ignored.
+# Must run in the main shell.
+iotrace_start() {
+	local err=$1
+	shift
+	env --default-signal=INT "$IOTRACE" "$@" >"$err.stdout" 2>"$err" \
+		</dev/null &
+	IOTRACE_PID=$!
+	on_exit kill_wait "$IOTRACE_PID"
+}
+
+# iotrace_wait_ready PID ERRFILE [TIMEOUT_S]: wait for the line
+# "iotrace: recording" that iotrace prints on stderr once attached.
+iotrace_wait_ready() {
+	local pid=$1 err=$2 timeout=${3:-30} i
+	for ((i = 0; i < timeout * 10; i++)); do
+		if grep -q '^iotrace: recording' "$err" 2>/dev/null; then
+			pass "iotrace attached (after ~$((i / 10)) s)"
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			fail "iotrace attached" "it exited before printing 'iotrace: recording'; stderr: $(head -c 2000 "$err")"
+			fatal "iotrace did not start"
+		fi
+		sleep 0.1
+	done
+	fail "iotrace attached" "no 'iotrace: recording' on stderr after ${timeout} s; stderr: $(head -c 2000 "$err")"
+	fatal "iotrace did not start"
+}
+
+# iotrace_stop PID [TIMEOUT_S]: SIGINT, wait up to TIMEOUT_S (30) for it to
+# exit, SIGKILL if it does not; sets IOTRACE_RC.  Must run in the main shell.
+# shellcheck disable=SC2034 # IOTRACE_RC is read by the tests
+iotrace_stop() {
+	local pid=$1 timeout=${2:-30} i
+	kill -INT "$pid" 2>/dev/null || true
+	for ((i = 0; i < timeout * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "iotrace exits after SIGINT" "still running after $timeout s"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	IOTRACE_RC=0
+	wait "$pid" || IOTRACE_RC=$?
+}
