@@ -18,7 +18,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 	-Wno-missing-field-initializers
 CPPFLAGS += -Iinclude -Iuser -I$(OUTPUT)
 LDLIBS_BPF := -lbpf -lelf -lz
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-I$(OUTPUT) -Iinclude -Ibpf
 
 ifeq ($(V),1)

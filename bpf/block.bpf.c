@@ -41,17 +41,82 @@
 #define RD(btf, p, f) ((btf) ? (p)->f : BPF_CORE_READ(p, f))
 
 /*
- * One entry per I/O in flight.  Keys churn at the I/O rate and a few are
- * never removed by a handler (the first bio of a request that another bio
- * front-merges into), so the table is LRU: an evicted entry only makes its
- * completion unattributed, and that is counted.
+ * In-flight I/Os, one entry each.  A hash map update or delete takes a
+ * bucket lock with interrupts off, which costs ~150 ns on a nested
+ * hypervisor, and every I/O needs one of each.  So entries live in an array
+ * of slots indexed by a hash of the key: a slot is claimed with one
+ * compare-and-swap and released with one store.  A key whose slot is taken
+ * by another I/O goes to the overflow hash.  The overflow is LRU because
+ * keys churn at the I/O rate: an evicted entry only makes its completion
+ * unattributed, and that is counted.
  */
+#define IO_SLOTS_BITS 14
+
+struct io_slot {
+	__u64 key; /* 0: free */
+	struct iotrace_io_info io;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << IO_SLOTS_BITS);
+	__type(key, __u32);
+	__type(value, struct io_slot);
+} io_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, IOTRACE_MAX_INFLIGHT);
 	__type(key, __u64); /* struct bio *, or struct request * */
 	__type(value, struct iotrace_io_info);
 } inflight SEC(".maps");
+
+static __always_inline struct io_slot *slot_of(__u64 key)
+{
+	/* Fibonacci hashing: bio and request addresses share their low bits. */
+	__u32 idx = (__u32)((key * 0x9E3779B97F4A7C15ULL) >> (64 - IO_SLOTS_BITS));
+
+	return bpf_map_lookup_elem(&io_slots, &idx);
+}
+
+static __always_inline struct iotrace_io_info *io_find(__u64 key)
+{
+	struct io_slot *slot = slot_of(key);
+
+	if (slot && slot->key == key)
+		return &slot->io;
+	return bpf_map_lookup_elem(&inflight, &key);
+}
+
+/*
+ * The entry is written after the slot is claimed: nobody looks it up before
+ * the handler that inserts it returns, because the I/O is not submitted yet.
+ */
+static __always_inline void io_insert(__u64 key, const struct iotrace_io_info *info)
+{
+	struct io_slot *slot = slot_of(key);
+	__u64 old;
+
+	if (slot) {
+		old = __sync_val_compare_and_swap(&slot->key, 0, key);
+		if (old == 0 || old == key) {
+			slot->io = *info;
+			return;
+		}
+	}
+	if (bpf_map_update_elem(&inflight, &key, info, BPF_ANY))
+		count_event(IOTRACE_CNT_INFLIGHT_FULL);
+}
+
+static __always_inline void io_delete(__u64 key)
+{
+	struct io_slot *slot = slot_of(key);
+
+	if (slot && slot->key == key)
+		slot->key = 0;
+	else
+		bpf_map_delete_elem(&inflight, &key);
+}
 
 static const struct iotrace_blk_stats zero_blk_stats;
 
@@ -154,7 +219,7 @@ static __always_inline void recover(__u64 key, struct iotrace_io_info *old)
 {
 	count_event(IOTRACE_CNT_RECOVERED);
 	account_io(old->cgroup_id, old->op, old->bytes, true, 0);
-	bpf_map_delete_elem(&inflight, &key);
+	io_delete(key);
 }
 
 static __always_inline void on_bio_queue(struct bio *bio, bool btf)
@@ -162,7 +227,7 @@ static __always_inline void on_bio_queue(struct bio *bio, bool btf)
 	struct iotrace_io_info info, *old;
 	__u64 key = (__u64)bio;
 
-	old = bpf_map_lookup_elem(&inflight, &key);
+	old = io_find(key);
 	if (old)
 		recover(key, old);
 	info.op = RD(btf, bio, bi_opf) & REQ_OP_MASK;
@@ -172,8 +237,7 @@ static __always_inline void on_bio_queue(struct bio *bio, bool btf)
 	info.cgroup_id = bio_owner(bio, btf);
 	info.start_ns = bpf_ktime_get_ns();
 	info.sector = RD(btf, bio, bi_iter.bi_sector);
-	if (bpf_map_update_elem(&inflight, &key, &info, BPF_ANY))
-		count_event(IOTRACE_CNT_BIO_FULL);
+	io_insert(key, &info);
 }
 
 /*
@@ -185,7 +249,7 @@ static __always_inline void on_bio_merge(struct bio *bio)
 {
 	__u64 key = (__u64)bio;
 
-	bpf_map_delete_elem(&inflight, &key);
+	io_delete(key);
 }
 
 /*
@@ -201,7 +265,7 @@ static __always_inline void on_block_split(struct bio *split, bool btf)
 	struct iotrace_io_info *p, part;
 	__u32 bytes;
 
-	p = pkey ? bpf_map_lookup_elem(&inflight, &pkey) : NULL;
+	p = pkey ? io_find(pkey) : NULL;
 	if (!p)
 		return;
 	part = *p;
@@ -210,8 +274,7 @@ static __always_inline void on_block_split(struct bio *split, bool btf)
 	/* bi_private is untyped: read the parent through the probe helper. */
 	p->sector = BPF_CORE_READ(parent, bi_iter.bi_sector);
 	p->bytes = p->bytes > bytes ? p->bytes - bytes : 0;
-	if (bpf_map_update_elem(&inflight, &skey, &part, BPF_ANY))
-		count_event(IOTRACE_CNT_BIO_FULL);
+	io_insert(skey, &part);
 }
 
 /*
@@ -222,7 +285,7 @@ static __always_inline void on_block_split(struct bio *split, bool btf)
  */
 static __always_inline struct iotrace_io_info *lookup_io(__u64 key, __u64 sector)
 {
-	struct iotrace_io_info *io = bpf_map_lookup_elem(&inflight, &key);
+	struct iotrace_io_info *io = io_find(key);
 
 	if (!io || io->sector == sector)
 		return io;
@@ -253,10 +316,9 @@ static __always_inline struct iotrace_io_info *rq_entry(struct request *rq, bool
 			if (key == first)
 				return io;
 			moved = *io;
-			bpf_map_delete_elem(&inflight, &key);
-			if (bpf_map_update_elem(&inflight, &first, &moved, BPF_ANY))
-				count_event(IOTRACE_CNT_BIO_FULL);
-			return bpf_map_lookup_elem(&inflight, &first);
+			io_delete(key);
+			io_insert(first, &moved);
+			return io_find(first);
 		}
 		bio = RD(btf, bio, bi_next);
 	}
@@ -287,8 +349,7 @@ static __always_inline void on_rq_insert(struct request *rq, bool btf)
 	info.cgroup_id = bpf_get_current_cgroup_id();
 	info.op = RD(btf, rq, cmd_flags) & REQ_OP_MASK;
 	info.bytes = RD(btf, rq, __data_len);
-	if (bpf_map_update_elem(&inflight, &key, &info, BPF_ANY))
-		count_event(IOTRACE_CNT_BIO_FULL);
+	io_insert(key, &info);
 }
 
 /* Issue, and re-issue after a requeue, starts the latency clock. */
@@ -318,8 +379,7 @@ static __always_inline void on_rq_issue(struct request *rq, bool btf)
 	info.sector = RD(btf, rq, __sector);
 	info.op = RD(btf, rq, cmd_flags) & REQ_OP_MASK;
 	info.bytes = RD(btf, rq, __data_len);
-	if (bpf_map_update_elem(&inflight, &key, &info, BPF_ANY))
-		count_event(IOTRACE_CNT_BIO_FULL);
+	io_insert(key, &info);
 }
 
 /*
@@ -344,7 +404,7 @@ static __always_inline void on_rq_complete(struct request *rq, unsigned int nr_b
 	if (!io) {
 		/* After a partial completion the entry is under the request. */
 		key = rq_key;
-		io = bpf_map_lookup_elem(&inflight, &key);
+		io = io_find(key);
 	}
 	if (!io) {
 		if (done)
@@ -354,12 +414,11 @@ static __always_inline void on_rq_complete(struct request *rq, unsigned int nr_b
 	}
 	account_io(io->cgroup_id, op, nr_bytes, done, io->start_ns);
 	if (done) {
-		bpf_map_delete_elem(&inflight, &key);
+		io_delete(key);
 	} else if (key != rq_key) {
 		moved = *io;
-		if (bpf_map_update_elem(&inflight, &rq_key, &moved, BPF_ANY))
-			count_event(IOTRACE_CNT_RQ_FULL);
-		bpf_map_delete_elem(&inflight, &key);
+		io_delete(key);
+		io_insert(rq_key, &moved);
 	}
 }
 
@@ -384,7 +443,7 @@ static __always_inline void on_bio_complete(struct request_queue *q, struct bio 
 		return;
 	}
 	account_io(io->cgroup_id, op, bytes, true, io->start_ns);
-	bpf_map_delete_elem(&inflight, &key);
+	io_delete(key);
 }
 
 /*

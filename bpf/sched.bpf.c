@@ -2,26 +2,29 @@
 /*
  * CPU time per workload.
  *
- * At every context switch, the run time of the task switched out is charged
- * to its cgroup.  The handler runs in that task's context (current == prev),
- * so the cgroup comes from bpf_get_current_cgroup_id().
+ * The run time charged is the scheduler's own: se.sum_exec_runtime, the
+ * figure cgroup cpu.stat and /proc/PID/schedstat add up.  Wall-clock time
+ * between switches would also charge a workload for hypervisor steal time
+ * and for the switch itself.
  *
- * Run time is the scheduler's own: the growth of se.sum_exec_runtime between
- * switch-in and switch-out, the figure cgroup cpu.stat and /proc/PID/schedstat
- * add up.  Wall-clock time between switches would also charge the workload
- * for hypervisor steal time and for the switch itself, which on a host doing
- * hundreds of thousands of short slices a second is not noise.  The scheduler
- * has brought prev's sum up to date (update_curr) before this tracepoint.
+ * Each task carries, in task-local storage, how much of its run time has
+ * been charged already.  Whenever a task is seen on the CPU, switched out
+ * (sched_switch runs in its context: current == prev) or interrupted by
+ * the flush, the growth since then is charged to its cgroup.  Nothing
+ * depends on having seen the switch-in: a program run the kernel skips only
+ * delays a charge to the task's next switch.  (This kernel was seen to fire
+ * a tracepoint without running the attached program and without counting a
+ * recursion miss; with per-CPU "switched-in" state, one such miss cost a
+ * CPU-bound task a whole interval.)
  *
  * A task that runs for seconds without being switched out would show up in
  * no interval, so user space runs iotrace_flush on every CPU before reading
- * the maps (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU).  That runs from an
- * IPI on the target CPU, where current is the interrupted task: its run time
- * so far is charged and its slice restarted.  The scheduler updates a running
- * task's sum at every tick, so a read lags by at most one tick, as cpu.stat.
+ * the maps (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU): it charges the
+ * task running there.  The scheduler updates a running task's sum at every
+ * tick, so a read lags by at most one tick, as cpu.stat does.
  *
- * Both paths run with interrupts disabled on their own CPU, so the per-CPU
- * values they touch need no atomic operations.
+ * The hardware cycle counter, when there is one, is read per CPU at every
+ * switch and charged to the task switched out for the slice that CPU saw.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -30,8 +33,20 @@
 
 #include "maps.bpf.h"
 
-/* Set by user space before load when a cycle counter is in `pmu`. */
+/* Set by user space before load. */
 const volatile bool use_pmu = false;
+const volatile __u64 attach_ns = 0; /* CLOCK_MONOTONIC shortly before attach */
+
+struct task_charge {
+	__u64 charged; /* se.sum_exec_runtime already charged */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_charge);
+} task_charges SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -60,55 +75,101 @@ static __always_inline __u64 read_pmu(void)
 }
 
 /*
- * Charge the run time current (prev) had since it was switched in on this
- * CPU, then start the slice of `next`.  prev_runtime and next_runtime are
- * the tasks' se.sum_exec_runtime.
+ * The run time of current not charged yet.  The first time a task is seen,
+ * its current slice is charged from where the scheduler says it began
+ * (prev_sum_exec_runtime; 0 for a task's first slice), but never more than
+ * the time since iotrace attached or since the task was born.
  */
-static __always_inline void account_switch(__u64 prev, __u64 prev_runtime, __u64 next,
-					   __u64 next_runtime)
+static __always_inline __u64 uncharged_runtime(struct task_struct *task)
 {
+	struct task_charge *tc;
+	__u64 sum = BPF_CORE_READ(task, se.sum_exec_runtime), first, limit, now, since;
+
+	tc = bpf_task_storage_get(&task_charges, task, 0, 0);
+	if (tc) {
+		first = tc->charged;
+		tc->charged = sum;
+		return sum > first ? sum - first : 0;
+	}
+	tc = bpf_task_storage_get(&task_charges, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!tc) {
+		count_event(IOTRACE_CNT_STATS_FULL);
+		return 0;
+	}
+	tc->charged = sum;
+	first = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+	if (sum <= first)
+		return 0;
+	now = bpf_ktime_get_ns();
+	since = BPF_CORE_READ(task, start_time);
+	if (since < attach_ns)
+		since = attach_ns;
+	limit = now > since ? now - since : 0;
+	return sum - first < limit ? sum - first : limit;
+}
+
+/* Charge current, which is being switched out (or interrupted). */
+static __always_inline void charge_current(bool switching)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct iotrace_cpu_state *st;
 	struct iotrace_cpu_stats *s;
-	__u64 pmu_now = 0;
+	__u64 ns, pmu_now = 0, cycles = 0;
 	__u32 zero = 0;
 
-	st = bpf_map_lookup_elem(&cpu_state, &zero);
-	if (!st)
-		return;
-	if (use_pmu)
-		pmu_now = read_pmu();
+	/* pid 0 is the idle task: its time is nobody's. */
+	if (!task->pid)
+		ns = 0;
+	else
+		ns = uncharged_runtime(task);
 
-	/*
-	 * Charge only a slice whose start this CPU saw (not the first after
-	 * attach), and never the idle task (pid 0): its time is nobody's.
-	 */
-	if (st->task == prev && prev_runtime > st->runtime_start &&
-	    (__u32)bpf_get_current_pid_tgid() != 0) {
-		s = lookup_or_init(&cpu_stats, bpf_get_current_cgroup_id(), &zero_cpu_stats);
-		if (s) {
-			s->cpu_ns += prev_runtime - st->runtime_start;
-			if (use_pmu && st->pmu_start && pmu_now > st->pmu_start)
-				s->cpu_cycles += pmu_now - st->pmu_start;
+	if (use_pmu) {
+		st = bpf_map_lookup_elem(&cpu_state, &zero);
+		pmu_now = read_pmu();
+		if (st) {
+			if (st->task == (__u64)task && st->pmu_start && pmu_now > st->pmu_start)
+				cycles = pmu_now - st->pmu_start;
+			/* A flush restarts current's slice; a switch starts next's. */
+			st->task = switching ? 0 : (__u64)task;
+			st->pmu_start = pmu_now;
 		}
 	}
-	st->task = next;
-	st->runtime_start = next_runtime;
-	st->pmu_start = pmu_now;
+	if (!task->pid || (!ns && !cycles))
+		return;
+	s = lookup_or_init(&cpu_stats, bpf_get_current_cgroup_id(), &zero_cpu_stats);
+	if (!s)
+		return;
+	/* Only this CPU's value, and interrupts are off on both paths. */
+	s->cpu_ns += ns;
+	s->cpu_cycles += cycles;
+}
+
+/* The PMU slice of `next` starts at this switch. */
+static __always_inline void start_pmu_slice(struct task_struct *next)
+{
+	struct iotrace_cpu_state *st;
+	__u32 zero = 0;
+
+	if (!use_pmu)
+		return;
+	st = bpf_map_lookup_elem(&cpu_state, &zero);
+	if (st)
+		st->task = (__u64)next;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	account_switch((__u64)prev, prev->se.sum_exec_runtime, (__u64)next,
-		       next->se.sum_exec_runtime);
+	charge_current(true);
+	start_pmu_slice(next);
 	return 0;
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	account_switch((__u64)prev, BPF_CORE_READ(prev, se.sum_exec_runtime), (__u64)next,
-		       BPF_CORE_READ(next, se.sum_exec_runtime));
+	charge_current(true);
+	start_pmu_slice(next);
 	return 0;
 }
 
@@ -116,9 +177,6 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 SEC("raw_tp")
 int iotrace_flush(void *ctx)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	__u64 runtime = BPF_CORE_READ(task, se.sum_exec_runtime);
-
-	account_switch((__u64)task, runtime, (__u64)task, runtime);
+	charge_current(false);
 	return 0;
 }

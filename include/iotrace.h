@@ -77,8 +77,7 @@ struct iotrace_blk_stats {
  */
 enum iotrace_counter {
 	IOTRACE_CNT_STATS_FULL, /* workload table full: event lost */
-	IOTRACE_CNT_BIO_FULL, /* in-flight bio table update failed */
-	IOTRACE_CNT_RQ_FULL, /* in-flight request table update failed */
+	IOTRACE_CNT_INFLIGHT_FULL, /* in-flight table update failed */
 	IOTRACE_CNT_RQ_NO_OWNER, /* request issued without a seen bio */
 	IOTRACE_CNT_UNSEEN_COMPLETE, /* completion whose issue was not seen */
 	IOTRACE_CNT_PMU_READ_FAIL, /* cycle counter read failed */
@@ -98,13 +97,9 @@ struct iotrace_io_info {
 	__u32 bytes; /* size when queued (of the request, when seen first) */
 };
 
-/*
- * Per-CPU state of the CPU accounting: the task that was switched in, its
- * scheduler run time then, and the cycle counter then.
- */
+/* Per-CPU state of the cycle counter: whose slice it is counting. */
 struct iotrace_cpu_state {
-	__u64 task; /* struct task_struct *; 0 until the first switch */
-	__u64 runtime_start; /* task->se.sum_exec_runtime at switch-in */
+	__u64 task; /* struct task_struct * switched in; 0: unknown */
 	__u64 pmu_start; /* counter value at switch-in */
 };
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -160,6 +161,14 @@ static void close_pmu(struct loader *l)
 	l->pmu_fds = NULL;
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static bool ends_with(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -185,6 +194,7 @@ static int load_variant(struct loader *l, enum prog_mode mode, bool use_pmu)
 			bpf_program__set_autoload(prog, mode == PROG_RAW_TP);
 	}
 	l->skel->rodata->use_pmu = use_pmu;
+	l->skel->rodata->attach_ns = mono_ns();
 	bpf_map__set_max_entries(l->skel->maps.pmu, l->ncpus);
 	err = iotrace_bpf__load(l->skel);
 	if (err) {

@@ -312,13 +312,12 @@ int out_self(struct out_writer *w, const struct out_self *s)
 	fputs(",\"interval_s\":", w->f);
 	json_num(w->f, s->interval_s, 3, false);
 	fprintf(w->f,
-		",\"lost\":{\"stats_full\":%" PRIu64 ",\"bio_full\":%" PRIu64
-		",\"rq_full\":%" PRIu64 ",\"pmu_read_fail\":%" PRIu64 ",\"prog_missed\":%" PRIu64
-		"}"
+		",\"lost\":{\"stats_full\":%" PRIu64 ",\"inflight_full\":%" PRIu64
+		",\"pmu_read_fail\":%" PRIu64 ",\"prog_missed\":%" PRIu64 "}"
 		",\"recovered\":%" PRIu64 ",\"unattributed\":{\"rq_no_owner\":%" PRIu64
 		",\"unseen_complete\":%" PRIu64 "}"
 		",\"cgroups_untracked\":%" PRIu64 "}\n",
-		s->stats_full, s->bio_full, s->rq_full, s->pmu_read_fail, s->prog_missed,
-		s->recovered, s->rq_no_owner, s->unseen_complete, s->cgroups_untracked);
+		s->stats_full, s->inflight_full, s->pmu_read_fail, s->prog_missed, s->recovered,
+		s->rq_no_owner, s->unseen_complete, s->cgroups_untracked);
 	return stream_status(w->f);
 }

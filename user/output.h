@@ -56,8 +56,7 @@ struct out_self {
 	struct timespec ts;
 	double interval_s;
 	uint64_t stats_full; /* events lost: workload table full */
-	uint64_t bio_full; /* in-flight bio table full */
-	uint64_t rq_full; /* in-flight request table full */
+	uint64_t inflight_full; /* in-flight table full */
 	uint64_t rq_no_owner; /* requests charged to "unattributed" */
 	uint64_t unseen_complete; /* completions whose issue was not seen */
 	uint64_t pmu_read_fail;

@@ -169,8 +169,7 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 
 	clock_gettime(CLOCK_REALTIME, &s.ts);
 	s.stats_full = cnt[IOTRACE_CNT_STATS_FULL];
-	s.bio_full = cnt[IOTRACE_CNT_BIO_FULL];
-	s.rq_full = cnt[IOTRACE_CNT_RQ_FULL];
+	s.inflight_full = cnt[IOTRACE_CNT_INFLIGHT_FULL];
 	s.rq_no_owner = cnt[IOTRACE_CNT_RQ_NO_OWNER];
 	s.unseen_complete = cnt[IOTRACE_CNT_UNSEEN_COMPLETE];
 	s.pmu_read_fail = cnt[IOTRACE_CNT_PMU_READ_FAIL];

@@ -69,7 +69,7 @@ static uint64_t own_cgroup_id(void)
 }
 
 /* Open and load the raw_tp variant, attach nothing. */
-static struct iotrace_bpf *load_raw(bool use_pmu)
+static struct iotrace_bpf *load_raw(bool use_pmu, uint64_t attach_ns)
 {
 	struct iotrace_bpf *skel = iotrace_bpf__open();
 	struct bpf_program *prog;
@@ -82,6 +82,7 @@ static struct iotrace_bpf *load_raw(bool use_pmu)
 			bpf_program__set_autoload(prog, false);
 	}
 	skel->rodata->use_pmu = use_pmu;
+	skel->rodata->attach_ns = attach_ns;
 	bpf_map__set_max_entries(skel->maps.pmu, libbpf_num_possible_cpus());
 	if (iotrace_bpf__load(skel))
 		fail_msg("cannot load the raw_tp programs: %s", strerror(errno));
@@ -160,13 +161,16 @@ static uint64_t own_runtime_ns(void)
  */
 static void test_flush_charges_run_time(void **state)
 {
-	struct iotrace_bpf *skel = load_raw(false);
+	struct iotrace_bpf *skel = load_raw(false, 0);
 	__u64 args[1] = { 0 };
-	uint64_t id = own_cgroup_id(), t0, t1, r1, r2;
+	uint64_t id = own_cgroup_id(), t0, t1, r1, r2, first;
 	struct iotrace_cpu_stats s;
 
 	(void)state;
 	pin_cpu0();
+	/* The first sighting charges the slice current is in; start after it. */
+	run_on_cpu0(skel->progs.iotrace_flush, args, 1);
+	first = cpu_stats_of(skel, id).cpu_ns;
 	t0 = now_ns();
 	run_on_cpu0(skel->progs.iotrace_flush, args, 1);
 	r1 = own_runtime_ns();
@@ -176,6 +180,7 @@ static void test_flush_charges_run_time(void **state)
 	t1 = now_ns();
 
 	s = cpu_stats_of(skel, id);
+	s.cpu_ns -= first;
 	if (s.cpu_ns < r2 - r1 || s.cpu_ns > t1 - t0)
 		fail_msg("charged %llu ns, expected within [%llu, %llu]",
 			 (unsigned long long)s.cpu_ns, (unsigned long long)(r2 - r1),
@@ -185,23 +190,57 @@ static void test_flush_charges_run_time(void **state)
 }
 
 /*
- * A switch-out of a task whose switch-in this CPU did not see (the first
- * switch after attach, or a prev that is not the task recorded) charges
- * nothing: its slice start is unknown.
+ * Every charge point charges only the run time not charged before, so
+ * extra or missing switches never double count or lose time: a switch-out
+ * (synthetic, charging current) between two flushes changes nothing to the
+ * total, which still lies between the run time between the flushes and the
+ * wall time around them.
  */
-static void test_switch_without_seen_start_charges_nothing(void **state)
+static void test_charge_points_never_double_count(void **state)
 {
-	struct iotrace_bpf *skel = load_raw(false);
+	struct iotrace_bpf *skel = load_raw(false, 0);
 	__u64 sw[4] = { 0, 0x1000, 0x2000, 0 }; /* preempt, prev, next, state */
 	__u64 flush[1] = { 0 };
+	uint64_t id = own_cgroup_id(), t0, t1, r1, r2, first;
 
 	(void)state;
 	pin_cpu0();
-	run_on_cpu0(skel->progs.sched_switch_raw, sw, 4);
-	spin_ns(5 * 1000 * 1000);
-	/* current is not 0x2000, the task this CPU saw switched in. */
 	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
-	assert_int_equal(cpu_stats_of(skel, own_cgroup_id()).cpu_ns, 0);
+	first = cpu_stats_of(skel, id).cpu_ns; /* first sighting: current slice */
+	t0 = now_ns();
+	r1 = own_runtime_ns();
+	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
+	spin_ns(10 * 1000 * 1000);
+	run_on_cpu0(skel->progs.sched_switch_raw, sw, 4);
+	run_on_cpu0(skel->progs.sched_switch_raw, sw, 4);
+	spin_ns(10 * 1000 * 1000);
+	r2 = own_runtime_ns();
+	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
+	t1 = now_ns();
+	uint64_t charged = cpu_stats_of(skel, id).cpu_ns - first;
+	if (charged < r2 - r1 || charged > t1 - t0)
+		fail_msg("charged %llu ns, expected within [%llu, %llu]",
+			 (unsigned long long)charged, (unsigned long long)(r2 - r1),
+			 (unsigned long long)(t1 - t0));
+	iotrace_bpf__destroy(skel);
+}
+
+/*
+ * The first time a task is seen, its current slice is charged from where
+ * the scheduler says it began, but never from before iotrace attached.
+ */
+static void test_first_sighting_clamped_to_attach(void **state)
+{
+	uint64_t t_attach = now_ns();
+	struct iotrace_bpf *skel = load_raw(false, t_attach);
+	__u64 flush[1] = { 0 };
+	uint64_t t1;
+
+	(void)state;
+	pin_cpu0();
+	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
+	t1 = now_ns();
+	assert_true(cpu_stats_of(skel, own_cgroup_id()).cpu_ns <= t1 - t_attach);
 	iotrace_bpf__destroy(skel);
 }
 
@@ -218,7 +257,7 @@ static void test_counter_path_with_cpu_clock(void **state)
 		.type = PERF_TYPE_SOFTWARE,
 		.config = PERF_COUNT_SW_CPU_CLOCK,
 	};
-	struct iotrace_bpf *skel = load_raw(true);
+	struct iotrace_bpf *skel = load_raw(true, 0);
 	__u64 args[1] = { 0 };
 	uint64_t id = own_cgroup_id(), t0, t1, t2, t3;
 	struct iotrace_cpu_stats s;
@@ -250,7 +289,7 @@ static void test_counter_path_with_cpu_clock(void **state)
 /* Without a counter installed for the CPU, each read failure is counted. */
 static void test_counter_read_failure_is_counted(void **state)
 {
-	struct iotrace_bpf *skel = load_raw(true);
+	struct iotrace_bpf *skel = load_raw(true, 0);
 	__u64 args[1] = { 0 };
 
 	(void)state;
@@ -271,7 +310,7 @@ static void test_counter_read_failure_is_counted(void **state)
  */
 static void test_unseen_completion_is_unattributed(void **state)
 {
-	struct iotrace_bpf *skel = load_raw(false);
+	struct iotrace_bpf *skel = load_raw(false, 0);
 	__u64 args[3] = { 0x1000, 0, 4096 }; /* rq, error, nr_bytes */
 	int ncpus = libbpf_num_possible_cpus();
 	struct iotrace_blk_stats *v = calloc(ncpus, sizeof(*v));
@@ -296,7 +335,7 @@ static void test_unseen_completion_is_unattributed(void **state)
 /* A zero-byte completion (the empty pre-flush write of fsync) is no I/O. */
 static void test_empty_completion_is_not_io(void **state)
 {
-	struct iotrace_bpf *skel = load_raw(false);
+	struct iotrace_bpf *skel = load_raw(false, 0);
 	__u64 args[3] = { 0x1000, 0, 0 };
 	__u64 key = IOTRACE_UNATTRIBUTED_ID;
 	int ncpus = libbpf_num_possible_cpus();
@@ -319,7 +358,7 @@ static void test_empty_completion_is_not_io(void **state)
  */
 static void test_missed_completion_recovered_on_key_reuse(void **state)
 {
-	struct iotrace_bpf *skel = load_raw(false);
+	struct iotrace_bpf *skel = load_raw(false, 0);
 	struct iotrace_io_info io = {
 		.cgroup_id = 4242,
 		.start_ns = 1,
@@ -356,7 +395,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flush_charges_run_time),
-		cmocka_unit_test(test_switch_without_seen_start_charges_nothing),
+		cmocka_unit_test(test_charge_points_never_double_count),
+		cmocka_unit_test(test_first_sighting_clamped_to_attach),
 		cmocka_unit_test(test_counter_path_with_cpu_clock),
 		cmocka_unit_test(test_counter_read_failure_is_counted),
 		cmocka_unit_test(test_unseen_completion_is_unattributed),

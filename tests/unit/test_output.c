@@ -110,8 +110,7 @@ static struct out_self self_line(void)
 		.ts = { .tv_sec = 1795574793, .tv_nsec = 0 },
 		.interval_s = 1.0,
 		.stats_full = 1,
-		.bio_full = 2,
-		.rq_full = 3,
+		.inflight_full = 2,
 		.rq_no_owner = 4,
 		.unseen_complete = 5,
 		.pmu_read_fail = 6,
@@ -144,7 +143,7 @@ static const char idle_json[] =
 
 static const char self_json[] =
 	"{\"type\":\"self\",\"ts\":\"2026-11-25T02:46:33.000Z\",\"interval_s\":1.000,"
-	"\"lost\":{\"stats_full\":1,\"bio_full\":2,\"rq_full\":3,\"pmu_read_fail\":6,\"prog_missed\":7},\"recovered\":8,"
+	"\"lost\":{\"stats_full\":1,\"inflight_full\":2,\"pmu_read_fail\":6,\"prog_missed\":7},\"recovered\":8,"
 	"\"unattributed\":{\"rq_no_owner\":4,\"unseen_complete\":5},"
 	"\"cgroups_untracked\":18446744073709551615}\n";
 
