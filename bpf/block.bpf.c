@@ -52,6 +52,20 @@
  */
 #define IO_SLOTS_BITS 14
 
+/*
+ * A kernel address as a plain number, to hash it and compare it with keys
+ * in maps.  In tp_btf programs the verifier tracks BTF pointers and refuses
+ * arithmetic on them and partial reads of them; copying the pointer out of
+ * its stack slot with the probe helper yields an ordinary scalar.
+ */
+static __always_inline __u64 addr_of(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
 struct io_slot {
 	__u64 key; /* 0: free */
 	struct iotrace_io_info io;
@@ -71,6 +85,12 @@ struct {
 	__type(value, struct iotrace_io_info);
 } inflight SEC(".maps");
 
+/*
+ * Entries in the overflow hash.  Usually none, and then a key that is not
+ * in its slot is in flight nowhere: no hash lookup is needed to know it.
+ */
+__s64 overflow_entries = 0;
+
 static __always_inline struct io_slot *slot_of(__u64 key)
 {
 	/* Fibonacci hashing: bio and request addresses share their low bits. */
@@ -85,6 +105,8 @@ static __always_inline struct iotrace_io_info *io_find(__u64 key)
 
 	if (slot && slot->key == key)
 		return &slot->io;
+	if (!overflow_entries)
+		return NULL;
 	return bpf_map_lookup_elem(&inflight, &key);
 }
 
@@ -104,7 +126,9 @@ static __always_inline void io_insert(__u64 key, const struct iotrace_io_info *i
 			return;
 		}
 	}
-	if (bpf_map_update_elem(&inflight, &key, info, BPF_ANY))
+	if (bpf_map_update_elem(&inflight, &key, info, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&overflow_entries, 1);
+	else if (bpf_map_update_elem(&inflight, &key, info, BPF_EXIST))
 		count_event(IOTRACE_CNT_INFLIGHT_FULL);
 }
 
@@ -114,8 +138,8 @@ static __always_inline void io_delete(__u64 key)
 
 	if (slot && slot->key == key)
 		slot->key = 0;
-	else
-		bpf_map_delete_elem(&inflight, &key);
+	else if (overflow_entries && bpf_map_delete_elem(&inflight, &key) == 0)
+		__sync_fetch_and_add(&overflow_entries, -1);
 }
 
 static const struct iotrace_blk_stats zero_blk_stats;
@@ -225,7 +249,7 @@ static __always_inline void recover(__u64 key, struct iotrace_io_info *old)
 static __always_inline void on_bio_queue(struct bio *bio, bool btf)
 {
 	struct iotrace_io_info info, *old;
-	__u64 key = (__u64)bio;
+	__u64 key = addr_of(bio);
 
 	old = io_find(key);
 	if (old)
@@ -247,7 +271,7 @@ static __always_inline void on_bio_queue(struct bio *bio, bool btf)
  */
 static __always_inline void on_bio_merge(struct bio *bio)
 {
-	__u64 key = (__u64)bio;
+	__u64 key = addr_of(bio);
 
 	io_delete(key);
 }
@@ -261,7 +285,7 @@ static __always_inline void on_bio_merge(struct bio *bio)
 static __always_inline void on_block_split(struct bio *split, bool btf)
 {
 	struct bio *parent = (struct bio *)RD(btf, split, bi_private);
-	__u64 pkey = (__u64)parent, skey = (__u64)split;
+	__u64 pkey = addr_of(parent), skey = addr_of(split);
 	struct iotrace_io_info *p, part;
 	__u32 bytes;
 
@@ -304,12 +328,13 @@ static __always_inline struct iotrace_io_info *rq_entry(struct request *rq, bool
 {
 	struct bio *bio = RD(btf, rq, bio);
 	struct iotrace_io_info *io, moved;
-	__u64 first = (__u64)bio, key;
+	__u64 first = addr_of(bio), key = first;
 
 	for (int i = 0; i < FRONT_MERGES_MAX; i++) {
 		if (!bio)
 			return NULL;
-		key = (__u64)bio;
+		if (i)
+			key = addr_of(bio);
 		io = lookup_io(key, RD(btf, bio, bi_iter.bi_sector));
 		if (io) {
 			*keyp = first;
@@ -342,7 +367,7 @@ static __always_inline void on_rq_insert(struct request *rq, bool btf)
 
 	if (!rq_is_data(rq, btf))
 		return;
-	key = (__u64)RD(btf, rq, bio);
+	key = addr_of(RD(btf, rq, bio));
 	if (!key || rq_entry(rq, btf, &key) || current_is_kthread(btf))
 		return;
 	info.sector = RD(btf, rq, __sector);
@@ -360,7 +385,7 @@ static __always_inline void on_rq_issue(struct request *rq, bool btf)
 
 	if (!rq_is_data(rq, btf))
 		return;
-	key = (__u64)RD(btf, rq, bio);
+	key = addr_of(RD(btf, rq, bio));
 	if (!key)
 		return;
 	io = rq_entry(rq, btf, &key);
@@ -391,7 +416,7 @@ static __always_inline void on_rq_complete(struct request *rq, unsigned int nr_b
 {
 	__u32 op = RD(btf, rq, cmd_flags) & REQ_OP_MASK;
 	struct iotrace_io_info *io = NULL, moved;
-	__u64 key, rq_key = (__u64)rq, left;
+	__u64 key, rq_key = addr_of(rq), left;
 	bool done;
 
 	/* __data_len still holds the bytes left before this part completes. */
@@ -427,7 +452,7 @@ static __always_inline void on_bio_complete(struct request_queue *q, struct bio 
 {
 	__u32 op = RD(btf, bio, bi_opf) & REQ_OP_MASK;
 	struct iotrace_io_info *io;
-	__u64 key = (__u64)bio, bytes;
+	__u64 key = addr_of(bio), bytes;
 
 	if (RD(btf, q, mq_ops))
 		return;

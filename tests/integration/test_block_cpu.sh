@@ -34,6 +34,9 @@ err=$TEST_TMP/iotrace.err
 iotrace_start "$err" record --interval 1 --cgroup "$rel_a" --cgroup "$rel_b" \
 	--output "$out"
 iotrace_wait_ready "$IOTRACE_PID" "$err"
+# This kernel takes tp_btf programs (DESIGN.md): a silent fall back to
+# raw_tp would mean the preferred variant stopped loading.
+assert_match "$(cat "$err")" "tp_btf programs" "the default run loads the tp_btf programs"
 
 use_a0=$(cg_usage_usec "$cg_a")
 use_b0=$(cg_usage_usec "$cg_b")
