@@ -62,4 +62,42 @@ assert_gt "$rc" 0 "iotrace record --output /nonexistent-dir/x.json fails"
 assert_match "$stderr" '/nonexistent-dir/x\.json' \
 	"unwritable output: stderr names the path"
 
+# Without privileges: a clear message naming what is missing.  The binary is
+# copied where the unprivileged user can reach it.
+require_cmd setpriv bpftool
+nopriv=$(mktemp /dev/shm/iotrace-nopriv.XXXXXX)
+on_exit rm -f "$nopriv"
+install -m 755 "$IOTRACE" "$nopriv"
+rc=0
+timeout "$TIMEOUT_S" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	--bounding-set=-all "$nopriv" record --duration 1 >/dev/null 2>"$TEST_TMP/nopriv.err" || rc=$?
+assert_gt "$rc" 0 "iotrace record without privileges fails"
+assert_match "$(cat "$TEST_TMP/nopriv.err")" 'CAP_BPF' \
+	"missing privileges: stderr names CAP_BPF"
+
+# Nothing stays attached after a run ends, by duration or by SIGTERM.
+ours='^(sched_switch|block_[a-z_]+)_(btf|raw)$|^iotrace_flush$'
+# The kernel frees a detached program after an RCU grace period: wait for
+# up to 2 s for the count to drop to zero, then report what is left.
+programs_left() {
+	local n i
+	for i in $(seq 40); do
+		n=$(bpftool prog show -j | jq -r --arg re "$ours" \
+			'[.[] | select(.name // "" | test($re))] | length')
+		[[ $n == 0 ]] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
+run duration record --duration 1
+assert_eq "$rc" 0 "iotrace record --duration 1 exits 0"
+assert_eq "$(programs_left)" 0 "after --duration: none of iotrace's programs is loaded"
+iotrace_start "$TEST_TMP/term.err" record --output /dev/null
+iotrace_wait_ready "$IOTRACE_PID" "$TEST_TMP/term.err"
+kill -TERM "$IOTRACE_PID"
+rc=0
+wait "$IOTRACE_PID" || rc=$?
+assert_eq "$rc" 0 "iotrace record exits 0 on SIGTERM"
+assert_eq "$(programs_left)" 0 "after SIGTERM: none of iotrace's programs is loaded"
+
 finish
