@@ -183,46 +183,31 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 	return out_self(&r->out, &s) ? -EIO : 0;
 }
 
-static int emit_interval(struct recorder *r, double interval_s)
+/*
+ * Write a row per workload: the interval's deltas of the workloads active
+ * in it, or the run's totals of every workload seen; then the self line.
+ */
+static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 {
+	bool summary = type == OUT_ROW_SUMMARY, refreshed = false;
 	struct out_row row;
 	struct wl_entry *e;
-	bool refreshed = false;
 	int err;
 
 	wl_table_for_each(&r->table, e)
 	{
-		if (!e->active || !wanted(r, e->id))
+		if (!(summary ? e->ever_active : e->active) || !wanted(r, e->id))
 			continue;
 		identify(r, e, &refreshed);
-		fill_row(r, &row, e, &e->delta, OUT_ROW_INTERVAL, interval_s);
+		fill_row(r, &row, e, summary ? &e->total : &e->delta, type, interval_s);
 		err = write_row(r, &row);
 		if (err)
 			return err;
 	}
-	if (write_self(r, interval_s, r->coll.counters_delta, r->coll.prog_missed_delta, false))
-		return -EIO;
-	return fflush(r->f) ? -errno : 0;
-}
-
-static int emit_summary(struct recorder *r)
-{
-	struct out_row row;
-	struct wl_entry *e;
-	bool refreshed = false;
-	int err;
-
-	wl_table_for_each(&r->table, e)
-	{
-		if (!e->ever_active || !wanted(r, e->id))
-			continue;
-		identify(r, e, &refreshed);
-		fill_row(r, &row, e, &e->total, OUT_ROW_SUMMARY, r->run_s);
-		err = write_row(r, &row);
-		if (err)
-			return err;
-	}
-	if (write_self(r, r->run_s, r->coll.counters, r->coll.prog_missed, true))
+	err = summary ? write_self(r, interval_s, r->coll.counters, r->coll.prog_missed, true) :
+			write_self(r, interval_s, r->coll.counters_delta, r->coll.prog_missed_delta,
+				   false);
+	if (err)
 		return -EIO;
 	return fflush(r->f) ? -errno : 0;
 }
@@ -265,7 +250,7 @@ static int run_loop(struct recorder *r, const sigset_t *stopset)
 			fprintf(stderr, "iotrace: cannot read the BPF maps: %s\n", strerror(-err));
 			return err;
 		}
-		err = emit_interval(r, now - last);
+		err = emit(r, OUT_ROW_INTERVAL, now - last);
 		if (err)
 			return err;
 		last = now;
@@ -273,7 +258,7 @@ static int run_loop(struct recorder *r, const sigset_t *stopset)
 			next += o->interval_s;
 	}
 	r->run_s = last - t0;
-	return emit_summary(r);
+	return emit(r, OUT_ROW_SUMMARY, r->run_s);
 }
 
 int cmd_record(int argc, char **argv)
