@@ -120,7 +120,7 @@ $(OUTPUT)/tools/bpf-floor: tools/bpf-floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/
 
 $(OUTPUT)/tools/%: tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -pthread $< -lm -o $@
 
 # The one command that runs every test; .ci/run and the README use it.
 test: all
