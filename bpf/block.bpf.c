@@ -66,16 +66,11 @@ static __always_inline __u64 addr_of(const void *p)
 	return v;
 }
 
-struct io_slot {
-	__u64 key; /* 0: free */
-	struct iotrace_io_info io;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1 << IO_SLOTS_BITS);
 	__type(key, __u32);
-	__type(value, struct io_slot);
+	__type(value, struct iotrace_io_slot);
 } io_slots SEC(".maps");
 
 struct {
@@ -91,7 +86,7 @@ struct {
  */
 __s64 overflow_entries = 0;
 
-static __always_inline struct io_slot *slot_of(__u64 key)
+static __always_inline struct iotrace_io_slot *slot_of(__u64 key)
 {
 	/* Fibonacci hashing: bio and request addresses share their low bits. */
 	__u32 idx = (__u32)((key * 0x9E3779B97F4A7C15ULL) >> (64 - IO_SLOTS_BITS));
@@ -101,7 +96,7 @@ static __always_inline struct io_slot *slot_of(__u64 key)
 
 static __always_inline struct iotrace_io_info *io_find(__u64 key)
 {
-	struct io_slot *slot = slot_of(key);
+	struct iotrace_io_slot *slot = slot_of(key);
 
 	if (slot && slot->key == key)
 		return &slot->io;
@@ -116,7 +111,7 @@ static __always_inline struct iotrace_io_info *io_find(__u64 key)
  */
 static __always_inline void io_insert(__u64 key, const struct iotrace_io_info *info)
 {
-	struct io_slot *slot = slot_of(key);
+	struct iotrace_io_slot *slot = slot_of(key);
 	__u64 old;
 
 	if (slot) {
@@ -134,7 +129,7 @@ static __always_inline void io_insert(__u64 key, const struct iotrace_io_info *i
 
 static __always_inline void io_delete(__u64 key)
 {
-	struct io_slot *slot = slot_of(key);
+	struct iotrace_io_slot *slot = slot_of(key);
 
 	if (slot && slot->key == key)
 		slot->key = 0;

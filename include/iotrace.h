@@ -97,6 +97,12 @@ struct iotrace_io_info {
 	__u32 bytes; /* size when queued (of the request, when seen first) */
 };
 
+/* A slot of the in-flight array: the entry of the I/O whose key it holds. */
+struct iotrace_io_slot {
+	__u64 key; /* 0: free */
+	struct iotrace_io_info io;
+};
+
 /* Per-CPU state of the cycle counter: whose slice it is counting. */
 struct iotrace_cpu_state {
 	__u64 task; /* struct task_struct * switched in; 0: unknown */

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "iotrace.skel.h"
 
 int collector_init(struct collector *c, struct loader *l)
 {
@@ -115,6 +116,31 @@ static int read_counters(struct collector *c)
 			sum += v[cpu];
 		c->counters_delta[i] = sum >= c->counters[i] ? sum - c->counters[i] : sum;
 		c->counters[i] = sum;
+	}
+	return 0;
+}
+
+int collector_inflight(struct collector *c, uint64_t *n)
+{
+	int slots_fd = loader_map_fd(c->l, "io_slots"), over_fd = loader_map_fd(c->l, "inflight");
+	struct iotrace_io_slot slot;
+	__u64 key, next, *prev = NULL;
+	__u32 i, nslots;
+
+	if (slots_fd < 0 || over_fd < 0)
+		return -ENOENT;
+	*n = 0;
+	nslots = bpf_map__max_entries(bpf_object__find_map_by_name(c->l->skel->obj, "io_slots"));
+	for (i = 0; i < nslots; i++) {
+		if (bpf_map_lookup_elem(slots_fd, &i, &slot))
+			return -errno;
+		if (slot.key)
+			(*n)++;
+	}
+	while (bpf_map_get_next_key(over_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		(*n)++;
 	}
 	return 0;
 }

@@ -33,4 +33,11 @@ void collector_free(struct collector *c);
 /* Read one interval into t. 0 or -errno. */
 int collector_read(struct collector *c, struct wl_table *t);
 
+/*
+ * I/Os whose start was seen and whose completion was not: still in flight,
+ * or completed unseen with their key never reused.  Costs one lookup per
+ * in-flight slot: for the end of a run, not for every interval.
+ */
+int collector_inflight(struct collector *c, uint64_t *n);
+
 #endif

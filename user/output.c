@@ -316,8 +316,13 @@ int out_self(struct out_writer *w, const struct out_self *s)
 		",\"pmu_read_fail\":%" PRIu64 ",\"prog_missed\":%" PRIu64 "}"
 		",\"recovered\":%" PRIu64 ",\"unattributed\":{\"rq_no_owner\":%" PRIu64
 		",\"unseen_complete\":%" PRIu64 "}"
-		",\"cgroups_untracked\":%" PRIu64 "}\n",
+		",\"cgroups_untracked\":%" PRIu64 ",\"inflight_at_exit\":",
 		s->stats_full, s->inflight_full, s->pmu_read_fail, s->prog_missed, s->recovered,
 		s->rq_no_owner, s->unseen_complete, s->cgroups_untracked);
+	if (s->inflight_at_exit < 0)
+		fputs("null", w->f);
+	else
+		fprintf(w->f, "%" PRId64, s->inflight_at_exit);
+	fputs("}\n", w->f);
 	return stream_status(w->f);
 }

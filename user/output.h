@@ -63,6 +63,7 @@ struct out_self {
 	uint64_t prog_missed; /* handler runs the kernel skipped (nested) */
 	uint64_t recovered; /* missed completions counted late */
 	uint64_t cgroups_untracked; /* cgroups the name cache had no room for */
+	int64_t inflight_at_exit; /* < 0: not counted (interval lines), null */
 };
 
 struct out_writer {

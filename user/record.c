@@ -164,7 +164,8 @@ static int write_row(struct recorder *r, const struct out_row *row)
 static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt,
 		      uint64_t prog_missed, bool always)
 {
-	struct out_self s = { .interval_s = interval_s };
+	struct out_self s = { .interval_s = interval_s, .inflight_at_exit = -1 };
+	uint64_t inflight;
 	bool any = false;
 
 	clock_gettime(CLOCK_REALTIME, &s.ts);
@@ -180,6 +181,9 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 		any |= cnt[i] != 0;
 	if (!any && !prog_missed && !s.cgroups_untracked && !always)
 		return 0;
+	/* The run's last line: what iotrace saw start and never saw end. */
+	if (always && collector_inflight(&r->coll, &inflight) == 0)
+		s.inflight_at_exit = (int64_t)inflight;
 	return out_self(&r->out, &s) ? -EIO : 0;
 }
 

@@ -54,5 +54,9 @@ assert_eq "$(sf .block.write_ops)" "$WRITES" "zram write_ops"
 assert_eq "$(sf .block.read_bytes)" "$((READS * BS))" "zram read_bytes"
 assert_eq "$(sf .block.write_bytes)" "$((WRITES * BS))" "zram write_bytes"
 assert_gt "$(sf .block.lat_p50_us)" 0 "zram latency measured (queue -> complete)"
+self=$(grep '"type":"self"' "$out" | tail -n 1)
+echo "# last self line: $self"
+assert_match "$(jq -r '.inflight_at_exit | type' <<<"$self")" '^number$' \
+	"the run's last self line counts the I/O left in flight"
 
 finish

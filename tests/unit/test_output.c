@@ -117,6 +117,7 @@ static struct out_self self_line(void)
 		.prog_missed = 7,
 		.recovered = 8,
 		.cgroups_untracked = UINT64_MAX,
+		.inflight_at_exit = 9,
 	};
 
 	return s;
@@ -145,7 +146,7 @@ static const char self_json[] =
 	"{\"type\":\"self\",\"ts\":\"2026-11-25T02:46:33.000Z\",\"interval_s\":1.000,"
 	"\"lost\":{\"stats_full\":1,\"inflight_full\":2,\"pmu_read_fail\":6,\"prog_missed\":7},\"recovered\":8,"
 	"\"unattributed\":{\"rq_no_owner\":4,\"unseen_complete\":5},"
-	"\"cgroups_untracked\":18446744073709551615}\n";
+	"\"cgroups_untracked\":18446744073709551615,\"inflight_at_exit\":9}\n";
 
 static const char csv_header[] =
 	"type,ts,interval_s,workload.kind,workload.cgroup_id,workload.cgroup_path,"
@@ -469,11 +470,12 @@ static void test_json_parses_with_jq(void **state)
 					s.buf, NULL, 0),
 			 0);
 	assert_int_equal(
-		run_with_input(JQ
-			       " -s -e '.[3] | keys_unsorted == "
-			       "[\"type\",\"ts\",\"interval_s\",\"lost\","
-			       "\"recovered\",\"unattributed\",\"cgroups_untracked\"]' >/dev/null",
-			       s.buf, NULL, 0),
+		run_with_input(
+			JQ
+			" -s -e '.[3] | keys_unsorted == "
+			"[\"type\",\"ts\",\"interval_s\",\"lost\","
+			"\"recovered\",\"unattributed\",\"cgroups_untracked\",\"inflight_at_exit\"]' >/dev/null",
+			s.buf, NULL, 0),
 		0);
 	sink_close(&s);
 
@@ -645,15 +647,39 @@ static void test_write_error(void **state)
 	fclose(f);
 }
 
+/* Interval self lines do not count in-flight I/O: the field is null. */
+static void test_self_inflight_null(void **state)
+{
+	struct out_self sl = self_line();
+	struct out_writer w;
+	struct sink s;
+
+	(void)state;
+	sl.inflight_at_exit = -1;
+	sink_open(&s);
+	out_init(&w, s.f, OUT_JSON);
+	assert_int_equal(out_self(&w, &sl), 0);
+	sink_text(&s);
+	assert_non_null(strstr(s.buf, ",\"inflight_at_exit\":null}\n"));
+	sink_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_ts),	 cmocka_unit_test(test_json_full_row),
-		cmocka_unit_test(test_json_big_numbers), cmocka_unit_test(test_json_nulls),
-		cmocka_unit_test(test_json_never_nan),	 cmocka_unit_test(test_json_escaping),
-		cmocka_unit_test(test_json_valid_utf8),	 cmocka_unit_test(test_json_parses_with_jq),
-		cmocka_unit_test(test_csv_rows),	 cmocka_unit_test(test_csv_header_once),
-		cmocka_unit_test(test_csv_quoting),	 cmocka_unit_test(test_self),
+		cmocka_unit_test(test_self_inflight_null),
+		cmocka_unit_test(test_format_ts),
+		cmocka_unit_test(test_json_full_row),
+		cmocka_unit_test(test_json_big_numbers),
+		cmocka_unit_test(test_json_nulls),
+		cmocka_unit_test(test_json_never_nan),
+		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_json_valid_utf8),
+		cmocka_unit_test(test_json_parses_with_jq),
+		cmocka_unit_test(test_csv_rows),
+		cmocka_unit_test(test_csv_header_once),
+		cmocka_unit_test(test_csv_quoting),
+		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_write_error),
 	};
 
