@@ -25,8 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
+#include "tool.h"
+
+const char tool_name[] = "iogen";
 
 #define BUF_ALIGN 4096
 #define SPIN_CHECK_EVERY (1UL << 20)
@@ -79,60 +80,6 @@ static void usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("iogen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'iogen --help'.\n", stderr);
-	exit(EXIT_USAGE);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("iogen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_RUNTIME);
-}
-
-/* splitmix64: tiny, good enough, and the same sequence everywhere. */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n) for n > 0, by Lemire's multiply-shift (bias < 2^-40). */
-static uint64_t rng_below(uint64_t *state, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)rng_next(state) * n) >> 64);
-}
-
-static uint64_t parse_u64(const char *opt, const char *s)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		usage_error("%s needs a non-negative integer, got '%s'", opt, s ? s : "");
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		usage_error("%s needs a non-negative integer, got '%s'", opt, s);
-	return v;
-}
-
 static double parse_seconds(const char *opt, const char *s)
 {
 	double v;
@@ -145,27 +92,6 @@ static double parse_seconds(const char *opt, const char *s)
 			    "'%s'",
 			    opt, s);
 	return v;
-}
-
-/*
- * Option value: "--opt VALUE" or "--opt=VALUE".  *i is advanced past what
- * was consumed.  Returns NULL when argv[*i] is not opt.
- */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt)
-{
-	size_t len = strlen(opt);
-	const char *arg = argv[*i];
-
-	if (strncmp(arg, opt, len))
-		return NULL;
-	if (arg[len] == '=')
-		return arg + len + 1;
-	if (arg[len])
-		return NULL;
-	if (*i + 1 >= argc)
-		usage_error("%s needs a value", opt);
-	*i += 1;
-	return argv[*i];
 }
 
 static void parse_args(int argc, char **argv, struct env *env)
@@ -187,7 +113,7 @@ static void parse_args(int argc, char **argv, struct env *env)
 					    v);
 			env->cgroup = v;
 		} else if ((v = opt_value(argc, argv, &i, "--seed"))) {
-			env->seed = parse_u64("--seed", v);
+			env->seed = parse_u64("--seed", v, UINT64_MAX);
 		} else if (arg[0] == '-') {
 			usage_error("unknown option '%s'", arg);
 		} else {
@@ -216,13 +142,13 @@ static void parse_args(int argc, char **argv, struct env *env)
 		} else if (io_mode && (v = opt_value(argc, argv, &i, "--dev"))) {
 			env->dev = v;
 		} else if (env->mode == MODE_RAND && (v = opt_value(argc, argv, &i, "--reads"))) {
-			env->reads = parse_u64("--reads", v);
+			env->reads = parse_u64("--reads", v, UINT64_MAX);
 			env->have_reads = true;
 		} else if (io_mode && (v = opt_value(argc, argv, &i, "--writes"))) {
-			env->writes = parse_u64("--writes", v);
+			env->writes = parse_u64("--writes", v, UINT64_MAX);
 			env->have_writes = true;
 		} else if (io_mode && (v = opt_value(argc, argv, &i, "--bs"))) {
-			env->bs = parse_u64("--bs", v);
+			env->bs = parse_u64("--bs", v, UINT64_MAX);
 		} else if (env->mode == MODE_SPIN && (v = opt_value(argc, argv, &i, "--seconds"))) {
 			env->seconds = parse_seconds("--seconds", v);
 			env->have_seconds = true;
@@ -251,35 +177,6 @@ static void parse_args(int argc, char **argv, struct env *env)
 		usage_error("--bs must be a multiple of 512 up to 1 GiB, got "
 			    "%llu",
 			    (unsigned long long)env->bs);
-}
-
-/* Write our pid to DIR/cgroup.procs, so everything after is charged there. */
-static void join_cgroup(const char *dir)
-{
-	char path[4096], pid[32];
-	int fd, n, len;
-
-	n = snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		die("cgroup path too long: %s", dir);
-	/*
-	 * Sleep first, so the move happens at the start of a fresh time
-	 * slice.  cpu.stat charges run time at every tick, a tracer may charge
-	 * it per slice at sched_switch: if the slice that spans the move were
-	 * long (all of exec and start-up), the two would disagree about who
-	 * had it.  This way both charge the slice to the new cgroup.
-	 */
-	usleep(1000);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("cannot join cgroup %s: open %s: %s", dir, path, strerror(errno));
-	len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	n = write(fd, pid, len);
-	if (n != len)
-		die("cannot join cgroup %s: write to %s: %s", dir, path,
-		    n < 0 ? strerror(errno) : "short write");
-	if (close(fd))
-		die("cannot join cgroup %s: close %s: %s", dir, path, strerror(errno));
 }
 
 /* Size in bytes of a block device or regular file. */

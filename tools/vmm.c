@@ -35,8 +35,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
+#include "tool.h"
+
+const char tool_name[] = "vmm";
 
 #define IO_SIZE 4096
 #define MEM_SIZE 0x10000 /* guest RAM: 64 KiB at GPA 0, memslot 0 */
@@ -158,79 +159,6 @@ static const char usage_text[] =
 	"Prints: vmm: doorbells=N userspace_exits=E pio_exits=P mmio_exits=M\n"
 	"        ios=I reads=R writes=W (one line)\n";
 
-static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("vmm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'vmm --help'.\n", stderr);
-	exit(EXIT_USAGE);
-}
-
-/* Any thread may die: exit() ends the whole process. */
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("vmm: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_RUNTIME);
-}
-
-/* splitmix64, as in iogen. */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t *state, uint64_t n)
-{
-	return (uint64_t)(((unsigned __int128)rng_next(state) * n) >> 64);
-}
-
-static uint64_t parse_u64(const char *opt, const char *s, uint64_t max)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		usage_error("%s needs a non-negative integer, got '%s'", opt, s ? s : "");
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		usage_error("%s needs an integer from 0 to %llu, got '%s'", opt,
-			    (unsigned long long)max, s);
-	return v;
-}
-
-/* "--opt VALUE" or "--opt=VALUE"; NULL when argv[*i] is not opt. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt)
-{
-	size_t len = strlen(opt);
-	const char *arg = argv[*i];
-
-	if (strncmp(arg, opt, len))
-		return NULL;
-	if (arg[len] == '=')
-		return arg + len + 1;
-	if (arg[len])
-		return NULL;
-	if (*i + 1 >= argc)
-		usage_error("%s needs a value", opt);
-	*i += 1;
-	return argv[*i];
-}
-
 static void parse_args(int argc, char **argv, struct vmm *v)
 {
 	const char *val;
@@ -274,27 +202,6 @@ static void parse_args(int argc, char **argv, struct vmm *v)
 	}
 	if (!v->disk)
 		usage_error("--disk PATH is required");
-}
-
-/* Write our pid to DIR/cgroup.procs, so everything after is charged there. */
-static void join_cgroup(const char *dir)
-{
-	char path[4096], pid[32];
-	int fd, n, len;
-
-	n = snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		die("cgroup path too long: %s", dir);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("cannot join cgroup %s: open %s: %s", dir, path, strerror(errno));
-	len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	n = write(fd, pid, len);
-	if (n != len)
-		die("cannot join cgroup %s: write to %s: %s", dir, path,
-		    n < 0 ? strerror(errno) : "short write");
-	if (close(fd))
-		die("cannot join cgroup %s: close %s: %s", dir, path, strerror(errno));
 }
 
 static void open_disk(struct vmm *v)
