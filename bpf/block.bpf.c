@@ -34,7 +34,8 @@
 /*
  * Field reads.  tp_btf arguments are BTF-typed pointers: their fields load
  * directly (the verifier makes the loads fault-safe).  raw_tp arguments are
- * plain numbers and need bpf_probe_read_kernel, several times slower.  Each
+ * plain numbers and need a bpf_probe_read_kernel call per field (measured
+ * here: block_rq_issue 71 ns as tp_btf, 92-112 ns as raw_tp).  Each
  * body below is inlined into both variants with a constant `btf`, and clang
  * drops the branch a variant does not use.
  */
