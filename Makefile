@@ -41,7 +41,8 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/*.h)
 
 # User space: modules that need no libbpf are also linked into unit tests.
 CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
-	user/output.c user/cli.c user/wltable.c
+	user/output.c user/cli.c user/wltable.c \
+	user/kvm_exits.c user/vm_roles.c user/proc_ident.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
