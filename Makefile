@@ -119,7 +119,7 @@ $(OUTPUT)/tools/bpf-floor: tools/bpf-floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDLIBS_BPF) -o $@
 
-$(OUTPUT)/tools/%: tools/%.c | $(OUTPUT)/tools
+$(OUTPUT)/tools/%: tools/%.c tools/tool.h | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -pthread $< -lm -o $@
 
@@ -134,10 +134,10 @@ bench: all
 	$(Q)bash tools/bench-block.sh $(OUTPUT)
 
 format:
-	$(Q)clang-format -i $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.c tools/bpf/*.c
+	$(Q)clang-format -i $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.[ch] tools/bpf/*.c
 
 check-format:
-	$(Q)clang-format --dry-run --Werror $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.c tools/bpf/*.c
+	$(Q)clang-format --dry-run --Werror $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.[ch] tools/bpf/*.c
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

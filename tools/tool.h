@@ -22,8 +22,7 @@
 /* "iogen", "vmm": the prefix of every message. */
 extern const char tool_name[];
 
-static inline void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt,
-									     ...)
+static inline void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
