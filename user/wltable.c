@@ -128,7 +128,6 @@ void wl_table_begin(struct wl_table *t)
 	wl_table_for_each(t, e)
 	{
 		memset(&e->delta, 0, sizeof(e->delta));
-		e->seen = false;
 		e->active = false;
 	}
 }
@@ -148,7 +147,6 @@ static int feed(struct wl_table *t, uint64_t id, const struct wl_counters *cur, 
 	memcpy((char *)&e->delta + off, (const char *)&d + off, len);
 	wl_counters_add(&e->total, &d);
 	memcpy((char *)&e->last + off, (const char *)cur + off, len);
-	e->seen = true;
 	return 0;
 }
 

@@ -36,7 +36,6 @@ uint64_t wl_counters_ops(const struct wl_counters *c);
 struct wl_entry {
 	uint64_t id;
 	bool used;
-	bool seen; /* present in the kernel maps at the last read */
 	bool active; /* non-zero delta in the current interval */
 	bool ever_active; /* non-zero delta in some interval of the run */
 	bool named; /* identity resolved */
@@ -61,7 +60,7 @@ void wl_table_free(struct wl_table *t);
 struct wl_entry *wl_table_get(struct wl_table *t, uint64_t id);
 struct wl_entry *wl_table_find(struct wl_table *t, uint64_t id);
 
-/* Start an interval: clear every delta and the seen/active marks. */
+/* Start an interval: clear every delta and the active marks. */
 void wl_table_begin(struct wl_table *t);
 
 /*
