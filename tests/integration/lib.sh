@@ -419,3 +419,14 @@ iotrace_stop() {
 	IOTRACE_RC=0
 	wait "$pid" || IOTRACE_RC=$?
 }
+
+# iotrace_stop_ok PID ERRFILE WHAT: stop iotrace, assert it exited 0 (WHAT
+# names the check) and, when it did not, show what it said on stderr.
+iotrace_stop_ok() {
+	local pid=$1 err=$2 what=$3
+	iotrace_stop "$pid"
+	assert_eq "$IOTRACE_RC" 0 "$what"
+	if [[ $IOTRACE_RC -ne 0 ]]; then
+		echo "# iotrace stderr:" && sed 's/^/#   /' "$err"
+	fi
+}

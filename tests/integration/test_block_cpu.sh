@@ -60,11 +60,7 @@ assert_eq "$rc_b" 0 "iogen spin in B exits 0 ($(cat "$TEST_TMP/iogen_b.out"))"
 
 # Let the last interval be read before stopping.
 sleep 1.5
-iotrace_stop "$IOTRACE_PID"
-assert_eq "$IOTRACE_RC" 0 "iotrace record exits 0 on SIGINT"
-if [[ $IOTRACE_RC -ne 0 ]]; then
-	echo "# iotrace stderr:" && sed 's/^/#   /' "$err"
-fi
+iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace record exits 0 on SIGINT"
 
 # ---- the output as a whole -------------------------------------------------
 

@@ -37,11 +37,7 @@ assert_eq "$rc" 0 "iogen buffered in A exits 0 ($(cat "$TEST_TMP/iogen.out"))"
 
 # Let the last interval be read before stopping.
 sleep 1.5
-iotrace_stop "$IOTRACE_PID"
-assert_eq "$IOTRACE_RC" 0 "iotrace record exits 0 on SIGINT"
-if [[ $IOTRACE_RC -ne 0 ]]; then
-	echo "# iotrace stderr:" && sed 's/^/#   /' "$err"
-fi
+iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace record exits 0 on SIGINT"
 
 [[ -s $out ]] || fatal "iotrace wrote no output to $out"
 bad=$(json_bad_lines "$out")

@@ -42,8 +42,7 @@ in_cgroup dd if="$loop" of=/dev/null bs=64k count=400 skip=1024 status=none
 in_cgroup dd if=/dev/zero of="$loop" bs=4k count=300 seek=20000 conv=fsync status=none
 read -r r1 rs1 w1 ws1 < <(dev_stat)
 sleep 1.2
-iotrace_stop "$IOTRACE_PID"
-assert_eq "$IOTRACE_RC" 0 "iotrace record exits 0"
+iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace record exits 0"
 
 echo "# device: $((r1 - r0)) reads, $((w1 - w0)) data writes; max_sectors_kb" \
 	"$(cat "/sys/block/$dev/queue/max_sectors_kb")"

@@ -46,8 +46,7 @@ iotrace_wait_ready "$IOTRACE_PID" "$err"
 assert_match "$(cat "$err")" "raw_tp programs" "raw_tp programs were loaded"
 run_workload
 sleep 1.2
-iotrace_stop "$IOTRACE_PID"
-assert_eq "$IOTRACE_RC" 0 "iotrace (raw_tp, cpu-clock) exits 0"
+iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace (raw_tp, cpu-clock) exits 0"
 
 sf() { summary_field "$out" "$@"; }
 assert_eq "$(sf "$rel_a" .block.read_ops)" "$READS" "raw_tp: A read_ops"
@@ -70,8 +69,7 @@ iotrace_start "$err" record --format csv --cgroup "$rel_a" --output "$out"
 iotrace_wait_ready "$IOTRACE_PID" "$err"
 run_workload
 sleep 1.2
-iotrace_stop "$IOTRACE_PID"
-assert_eq "$IOTRACE_RC" 0 "iotrace (csv) exits 0"
+iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace (csv) exits 0"
 
 header=$(head -n 1 "$out")
 assert_eq "$(grep -c '^type,ts,' "$out")" 1 "CSV: one header line"

@@ -43,8 +43,7 @@ rc=0
 read -r r1 w1 < <(awk '{ print $1, $5 }' "/sys/block/zram$id/stat")
 assert_eq "$rc" 0 "iogen rand on zram exits 0"
 sleep 1.2
-iotrace_stop "$IOTRACE_PID"
-assert_eq "$IOTRACE_RC" 0 "iotrace record exits 0"
+iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace record exits 0"
 
 sf() { summary_field "$out" "$rel" "$1"; }
 assert_eq "$((r1 - r0))" "$READS" "fixture: the device completed exactly the reads"
