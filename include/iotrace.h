@@ -68,7 +68,7 @@ struct iotrace_blk_stats {
 	__u64 wr_ops;
 	__u64 rd_bytes;
 	__u64 wr_bytes;
-	__u64 lat_hist[IOTRACE_LAT_SLOTS]; /* issue -> complete, log2(ns) */
+	__u64 lat_hist[IOTRACE_LAT_SLOTS]; /* start -> complete, log2(ns) */
 };
 
 /*
@@ -78,7 +78,7 @@ struct iotrace_blk_stats {
 enum iotrace_counter {
 	IOTRACE_CNT_STATS_FULL, /* workload table full: event lost */
 	IOTRACE_CNT_INFLIGHT_FULL, /* in-flight table update failed */
-	IOTRACE_CNT_RQ_NO_OWNER, /* request issued without a seen bio */
+	IOTRACE_CNT_RQ_NO_OWNER, /* request inserted by a kthread, bio unseen */
 	IOTRACE_CNT_UNSEEN_COMPLETE, /* completion whose issue was not seen */
 	IOTRACE_CNT_PMU_READ_FAIL, /* cycle counter read failed */
 	IOTRACE_CNT_RECOVERED, /* completion missed, counted when its key came back */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The benchmark's floor: empty programs on the tracepoints iotrace uses.
+ * The benchmark's floor: empty programs on the tracepoints iotrace uses
+ * (keep the two lists the same).
  * What they cost is the price of being attached at all; iotrace's own cost
  * is measured against it.
  */
@@ -31,8 +32,14 @@ int floor_rq_insert(void *ctx)
 	return 0;
 }
 
-SEC("tp_btf/block_rq_issue")
-int floor_rq_issue(void *ctx)
+SEC("tp_btf/block_bio_frontmerge")
+int floor_bio_frontmerge(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/block_split")
+int floor_split(void *ctx)
 {
 	return 0;
 }
