@@ -9,6 +9,8 @@ packages=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libvirt-dev
 	# tests
 	libcmocka-dev jq util-linux iproute2 procps
+	# test VM (tools/qemu-vm.sh; tools/mkvm.sh only downloads its .debs)
+	qemu-system-x86
 	# workloads and benchmarks
 	fio bpftrace
 )
