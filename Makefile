@@ -42,11 +42,22 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/*.h)
 # User space: modules that need no libbpf are also linked into unit tests.
 CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
 	user/output.c user/cli.c user/wltable.c \
-	user/kvm_exits.c user/vm_roles.c user/proc_ident.c
+	user/kvm_exits.c user/vm_roles.c user/proc_ident.c user/vm_names.c \
+	user/vmtable.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+
+# libvirt names VMs when its development files are there (CI installs
+# them); without, user/vm_libvirt.c builds a stub and VMs are named from
+# QEMU's command line.
+PKG_CONFIG ?= pkg-config
+ifeq ($(shell $(PKG_CONFIG) --exists libvirt 2>/dev/null && echo y),y)
+LIBVIRT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libvirt) -DHAVE_LIBVIRT
+LIBVIRT_LIBS := $(shell $(PKG_CONFIG) --libs libvirt)
+endif
+$(OUTPUT)/user/vm_libvirt.o: CPPFLAGS += $(LIBVIRT_CFLAGS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -105,7 +116,7 @@ $(OUTPUT)/libcore.a: $(CORE_OBJS)
 
 $(OUTPUT)/iotrace: $(APP_OBJS) $(OUTPUT)/libcore.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS_BPF) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS_BPF) $(LIBVIRT_LIBS) -lm -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libcore.a $(USER_HDRS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -114,6 +125,22 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libcore.a $(USER_HDRS) | $
 $(OUTPUT)/tests/test_%: tests/bpf/test_%.c $(OUTPUT)/iotrace.skel.h $(OUTPUT)/libcore.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lcmocka $(LDLIBS_BPF) -lm -o $@
+
+# kvm_layout.c walks BTF with libbpf, so its unit test links libbpf too.
+$(OUTPUT)/tests/test_kvm_layout: tests/unit/test_kvm_layout.c $(OUTPUT)/user/kvm_layout.o $(USER_HDRS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/user/kvm_layout.o -lcmocka $(LDLIBS_BPF) -o $@
+
+# A fake vCPU in kernel memory for the KVM handler tests (its own skeleton).
+$(OUTPUT)/tests/fake_vcpu.bpf.o: tests/bpf/fake_vcpu.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/fake_vcpu.skel.h: $(OUTPUT)/tests/fake_vcpu.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name fake_vcpu_bpf > $@
+
+$(OUTPUT)/tests/test_handlers: $(OUTPUT)/fake_vcpu.skel.h
 
 $(OUTPUT)/tools/bpf-floor: tools/bpf-floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/tools
 	$(call msg,CC,$@)

@@ -55,20 +55,6 @@
  */
 #define IO_SLOTS_BITS 14
 
-/*
- * A kernel address as a plain number, to hash it and compare it with keys
- * in maps.  In tp_btf programs the verifier tracks BTF pointers and refuses
- * arithmetic on them and partial reads of them; copying the pointer out of
- * its stack slot with the probe helper yields an ordinary scalar.
- */
-static __always_inline __u64 addr_of(const void *p)
-{
-	__u64 v = 0;
-
-	bpf_probe_read_kernel(&v, sizeof(v), &p);
-	return v;
-}
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1 << IO_SLOTS_BITS);
@@ -231,6 +217,37 @@ static __always_inline void account_io(__u64 owner, __u32 op, __u64 bytes, bool 
 }
 
 /*
+ * A VM thread's I/O is also counted for that thread (QEMU's I/O threads,
+ * worker pool, main loop), so a VM's block cost can be split by role.
+ */
+static __always_inline void set_vm_submitter(struct iotrace_io_info *info)
+{
+	info->vm_tgid = current_vm_tgid();
+	info->vm_tid = info->vm_tgid ? (__u32)bpf_get_current_pid_tgid() : 0;
+}
+
+static __always_inline void account_vm_io(const struct iotrace_io_info *io, __u32 op, __u64 bytes,
+					  bool done)
+{
+	struct iotrace_thread_stats *t;
+
+	if (!io->vm_tgid)
+		return;
+	t = thread_stats_of(io->vm_tgid, io->vm_tid);
+	if (!t)
+		return;
+	if (op == REQ_OP_WRITE) {
+		__sync_fetch_and_add(&t->wr_bytes, bytes);
+		if (done)
+			__sync_fetch_and_add(&t->wr_ops, 1);
+	} else {
+		__sync_fetch_and_add(&t->rd_bytes, bytes);
+		if (done)
+			__sync_fetch_and_add(&t->rd_ops, 1);
+	}
+}
+
+/*
  * Count the I/O of an in-flight entry whose completion was never seen, now
  * that its key came back with another I/O (a bio cannot be queued twice while
  * in flight).  The kernel skips a tracing program nested in its own run on
@@ -241,6 +258,7 @@ static __always_inline void recover(__u64 key, struct iotrace_io_info *old)
 {
 	count_event(IOTRACE_CNT_RECOVERED);
 	account_io(old->cgroup_id, old->op, old->bytes, true, 0);
+	account_vm_io(old, old->op, old->bytes, true);
 	io_delete(key);
 }
 
@@ -259,6 +277,7 @@ static __always_inline void on_bio_queue(struct bio *bio, bool btf)
 	info.cgroup_id = bio_owner(bio, btf);
 	info.start_ns = bpf_ktime_get_ns();
 	info.sector = RD(btf, bio, bi_iter.bi_sector);
+	set_vm_submitter(&info);
 	io_insert(key, &info);
 }
 
@@ -376,6 +395,7 @@ static __always_inline void on_rq_insert(struct request *rq, bool btf)
 		info.cgroup_id = IOTRACE_UNATTRIBUTED_ID;
 	} else {
 		info.cgroup_id = bpf_get_current_cgroup_id();
+		set_vm_submitter(&info);
 	}
 	info.sector = RD(btf, rq, __sector);
 	info.op = RD(btf, rq, cmd_flags) & REQ_OP_MASK;
@@ -433,6 +453,7 @@ static __always_inline void on_rq_complete(struct request *rq, unsigned int nr_b
 		return;
 	}
 	account_io(io->cgroup_id, op, nr_bytes, done, done ? rq_start_ns(rq, io, btf) : 0);
+	account_vm_io(io, op, nr_bytes, done);
 	if (done) {
 		io_delete(key);
 	} else if (key != rq_key) {
@@ -463,6 +484,7 @@ static __always_inline void on_bio_complete(struct request_queue *q, struct bio 
 		return;
 	}
 	account_io(io->cgroup_id, op, bytes, true, io->start_ns);
+	account_vm_io(io, op, bytes, true);
 	io_delete(key);
 }
 

@@ -49,6 +49,80 @@ IOTRACE_MAP struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/*
+ * Per-task state, in task-local storage: one lookup finds all of it, and it
+ * goes away with the task.
+ */
+struct task_state {
+	__u64 charged; /* se.sum_exec_runtime already charged (sched) */
+	__u64 vm_generation; /* vm_state.generation when vm_tgid was decided */
+	__u32 vm_tgid; /* the VM process this task is a thread of; 0: none */
+	__u32 kvm_isa; /* of the last kvm_exit */
+	__u64 kvm_reason; /* of the last kvm_exit */
+	__u64 exit_ns; /* last kvm_exit not yet followed by kvm_entry; 0: none */
+	__u64 entry_ns; /* last kvm_entry not yet followed by kvm_exit; 0: none */
+};
+
+/* CLOCK_MONOTONIC shortly before attach; set by user space before load. */
+#ifdef IOTRACE_DEFINE_MAPS
+const volatile __u64 attach_ns = 0;
+#else
+extern const volatile __u64 attach_ns;
+#endif
+
+IOTRACE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} task_states SEC(".maps");
+
+/* See struct iotrace_vm_state.  In .bss: user space updates it atomically. */
+#ifdef IOTRACE_DEFINE_MAPS
+struct iotrace_vm_state vm_state = {};
+#else
+extern struct iotrace_vm_state vm_state;
+#endif
+
+IOTRACE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IOTRACE_MAX_VMS);
+	__type(key, __u32); /* tgid */
+	__type(value, struct iotrace_vm_proc);
+} vm_procs SEC(".maps");
+
+/* Removed by user space once a thread is gone and its last figures read. */
+IOTRACE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IOTRACE_MAX_VM_THREADS);
+	__type(key, struct iotrace_thread_key);
+	__type(value, struct iotrace_thread_stats);
+} thread_stats SEC(".maps");
+
+IOTRACE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IOTRACE_MAX_KVM_BUCKETS);
+	__type(key, struct iotrace_kvm_key);
+	__type(value, struct iotrace_kvm_count);
+} kvm_counts SEC(".maps");
+
+/*
+ * A kernel address as a plain number, to hash it, offset it and compare it
+ * with keys in maps.  In tp_btf programs the verifier tracks BTF pointers
+ * and refuses arithmetic on them and partial reads of them; copying the
+ * pointer out of its stack slot with the probe helper yields an ordinary
+ * scalar.
+ */
+static __always_inline __u64 addr_of(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
 static __always_inline void count_event(enum iotrace_counter c)
 {
 	__u32 key = c;
@@ -76,6 +150,98 @@ static __always_inline void *lookup_or_init(void *map, __u64 key, const void *ze
 		return NULL;
 	}
 	return bpf_map_lookup_elem(map, &key);
+}
+
+static const struct iotrace_thread_stats zero_thread_stats;
+
+/*
+ * The state of `task`, created if absent (NULL only when that fails, which
+ * is counted).  A task seen for the first time is owed the part of its
+ * current slice since it began (se.prev_sum_exec_runtime; 0 for a task's
+ * first slice), but never more than the time since iotrace attached or
+ * since the task was born: that is where its charged run time starts.
+ */
+static __always_inline struct task_state *task_state_of(struct task_struct *task)
+{
+	struct task_state *ts = bpf_task_storage_get(&task_states, task, 0, 0);
+	__u64 sum, first, since, now, limit;
+
+	if (ts)
+		return ts;
+	ts = bpf_task_storage_get(&task_states, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
+		count_event(IOTRACE_CNT_STATS_FULL);
+		return NULL;
+	}
+	sum = BPF_CORE_READ(task, se.sum_exec_runtime);
+	first = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+	now = bpf_ktime_get_ns();
+	since = BPF_CORE_READ(task, start_time);
+	if (since < attach_ns)
+		since = attach_ns;
+	limit = now > since ? now - since : 0;
+	if (first > sum)
+		first = sum;
+	ts->charged = sum - first < limit ? first : sum - limit;
+	return ts;
+}
+
+/*
+ * The VM process `task` is a thread of, or 0.  Decided once per task and
+ * generation of the VM set; with no VM known it costs one array load.
+ */
+static __always_inline __u32 vm_tgid_of(struct task_struct *task, struct task_state *ts)
+{
+	struct iotrace_vm_proc *vp;
+	__u32 tgid;
+	__u64 gen;
+
+	if (!vm_state.nr_vms)
+		return 0;
+	gen = vm_state.generation;
+	if (ts && ts->vm_generation == gen)
+		return ts->vm_tgid;
+	tgid = BPF_CORE_READ(task, tgid);
+	vp = bpf_map_lookup_elem(&vm_procs, &tgid);
+	/* A reused pid is another process: it is not that VM. */
+	if (vp && vp->start_ns != BPF_CORE_READ(task, group_leader, start_time))
+		vp = NULL;
+	if (!vp)
+		tgid = 0;
+	/* A task without state yet (not switched out since attach) looks again next time. */
+	if (ts) {
+		ts->vm_tgid = tgid;
+		ts->vm_generation = gen;
+	}
+	return tgid;
+}
+
+/* The VM current is a thread of, or 0; never creates task state. */
+static __always_inline __u32 current_vm_tgid(void)
+{
+	struct task_struct *task;
+
+	if (!vm_state.nr_vms)
+		return 0;
+	task = bpf_get_current_task_btf();
+	return vm_tgid_of(task, bpf_task_storage_get(&task_states, task, 0, 0));
+}
+
+/* The per-thread counters of a VM thread, created if absent. */
+static __always_inline struct iotrace_thread_stats *thread_stats_of(__u32 tgid, __u32 tid)
+{
+	struct iotrace_thread_key key = { .tgid = tgid, .tid = tid };
+	struct iotrace_thread_stats *t = bpf_map_lookup_elem(&thread_stats, &key);
+	long err;
+
+	if (t)
+		return t;
+	err = bpf_map_update_elem(&thread_stats, &key, &zero_thread_stats, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_event(IOTRACE_CNT_VM_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&thread_stats, &key);
 }
 
 #endif

@@ -35,18 +35,6 @@
 
 /* Set by user space before load. */
 const volatile bool use_pmu = false;
-const volatile __u64 attach_ns = 0; /* CLOCK_MONOTONIC shortly before attach */
-
-struct task_charge {
-	__u64 charged; /* se.sum_exec_runtime already charged */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct task_charge);
-} task_charges SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -74,54 +62,35 @@ static __always_inline __u64 read_pmu(void)
 	return v.counter;
 }
 
-/*
- * The run time of current not charged yet.  The first time a task is seen,
- * its current slice is charged from where the scheduler says it began
- * (prev_sum_exec_runtime; 0 for a task's first slice), but never more than
- * the time since iotrace attached or since the task was born.
- */
-static __always_inline __u64 uncharged_runtime(struct task_struct *task)
+/* The run time of current not charged yet; *tsp gets its state. */
+static __always_inline __u64 uncharged_runtime(struct task_struct *task, struct task_state **tsp)
 {
-	struct task_charge *tc;
-	__u64 sum = BPF_CORE_READ(task, se.sum_exec_runtime), first, limit, now, since;
+	struct task_state *ts = *tsp = task_state_of(task);
+	__u64 sum = BPF_CORE_READ(task, se.sum_exec_runtime), first;
 
-	tc = bpf_task_storage_get(&task_charges, task, 0, 0);
-	if (tc) {
-		first = tc->charged;
-		tc->charged = sum;
-		return sum > first ? sum - first : 0;
-	}
-	tc = bpf_task_storage_get(&task_charges, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!tc) {
-		count_event(IOTRACE_CNT_STATS_FULL);
+	if (!ts)
 		return 0;
-	}
-	tc->charged = sum;
-	first = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
-	if (sum <= first)
-		return 0;
-	now = bpf_ktime_get_ns();
-	since = BPF_CORE_READ(task, start_time);
-	if (since < attach_ns)
-		since = attach_ns;
-	limit = now > since ? now - since : 0;
-	return sum - first < limit ? sum - first : limit;
+	first = ts->charged;
+	ts->charged = sum;
+	return sum > first ? sum - first : 0;
 }
 
 /* Charge current, which is being switched out (or interrupted). */
 static __always_inline void charge_current(bool switching)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct iotrace_thread_stats *t;
 	struct iotrace_cpu_state *st;
 	struct iotrace_cpu_stats *s;
+	struct task_state *ts = NULL;
 	__u64 ns, pmu_now = 0, cycles = 0;
-	__u32 zero = 0;
+	__u32 zero = 0, vm;
 
 	/* pid 0 is the idle task: its time is nobody's. */
 	if (!task->pid)
 		ns = 0;
 	else
-		ns = uncharged_runtime(task);
+		ns = uncharged_runtime(task, &ts);
 
 	if (use_pmu) {
 		st = bpf_map_lookup_elem(&cpu_state, &zero);
@@ -137,11 +106,21 @@ static __always_inline void charge_current(bool switching)
 	if (!task->pid || (!ns && !cycles))
 		return;
 	s = lookup_or_init(&cpu_stats, bpf_get_current_cgroup_id(), &zero_cpu_stats);
-	if (!s)
-		return;
-	/* Only this CPU's value, and interrupts are off on both paths. */
-	s->cpu_ns += ns;
-	s->cpu_cycles += cycles;
+	if (s) {
+		/* Only this CPU's value, and interrupts are off on both paths. */
+		s->cpu_ns += ns;
+		s->cpu_cycles += cycles;
+	}
+	vm = vm_tgid_of(task, ts);
+	if (vm) {
+		t = thread_stats_of(vm, task->pid);
+		if (t) {
+			t->cpu_ns += ns;
+			t->cpu_cycles += cycles;
+			if (!t->comm[0])
+				bpf_get_current_comm(t->comm, sizeof(t->comm));
+		}
+	}
 }
 
 /* The PMU slice of `next` starts at this switch. */

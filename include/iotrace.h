@@ -82,6 +82,7 @@ enum iotrace_counter {
 	IOTRACE_CNT_UNSEEN_COMPLETE, /* completion whose issue was not seen */
 	IOTRACE_CNT_PMU_READ_FAIL, /* cycle counter read failed */
 	IOTRACE_CNT_RECOVERED, /* completion missed, counted when its key came back */
+	IOTRACE_CNT_VM_FULL, /* VM, VM thread or KVM bucket table full */
 	IOTRACE_CNT_MAX,
 };
 
@@ -91,16 +92,116 @@ enum iotrace_counter {
  */
 struct iotrace_io_info {
 	__u64 cgroup_id;
-	__u64 start_ns; /* issue time; queue time until a request is issued */
+	__u64 start_ns; /* when the bio was queued */
 	__u64 sector; /* where the I/O starts: tells a reused key from ours */
 	__u32 op; /* REQ_OP_READ or REQ_OP_WRITE */
 	__u32 bytes; /* size when queued (of the request, when seen first) */
+	__u32 vm_tgid; /* submitted by a thread of this VM process; 0: none */
+	__u32 vm_tid; /* that thread */
 };
 
 /* A slot of the in-flight array: the entry of the I/O whose key it holds. */
 struct iotrace_io_slot {
 	__u64 key; /* 0: free */
 	struct iotrace_io_info io;
+};
+
+/*
+ * VMs.  A task that fires a KVM tracepoint is a vCPU thread and its process
+ * a VM: the BPF side enters the process in `vm_procs` itself.  From then on
+ * every thread of that process is accounted per (tgid, tid) as well as per
+ * cgroup, so that user space can split a VM's cost by thread role.
+ */
+#define IOTRACE_MAX_VMS 1024
+#define IOTRACE_MAX_VM_THREADS 16384
+#define IOTRACE_MAX_KVM_BUCKETS 16384
+
+/*
+ * A VM process, keyed by tgid.  The group leader's start time (ns since
+ * boot, CLOCK_MONOTONIC) tells a reused pid from the VM that had it.
+ */
+struct iotrace_vm_proc {
+	__u64 start_ns;
+	__u64 cgroup_id; /* of the thread that made it known: the VM's, if it exits unseen */
+};
+
+/*
+ * How many VMs are known, and a generation bumped whenever one is added or
+ * removed (by BPF on discovery, by user space when a VM is gone): tasks
+ * cache "am I a VM thread" and look again only when the generation moved.
+ * With no VM on the host, the accounting paths pay one load.
+ */
+struct iotrace_vm_state {
+	__u64 nr_vms;
+	__u64 generation;
+};
+
+struct iotrace_thread_key {
+	__u32 tgid;
+	__u32 tid;
+};
+
+struct iotrace_thread_stats {
+	__u64 cpu_ns; /* on-CPU time, as for workloads */
+	__u64 cpu_cycles; /* hardware counter, only when a PMU is used */
+	__u64 rd_ops; /* block I/O the thread submitted */
+	__u64 wr_ops;
+	__u64 rd_bytes;
+	__u64 wr_bytes;
+	__u64 kvm_exits; /* kvm_exit: hardware exits */
+	__u64 exit_handling_ns; /* kvm_exit -> next kvm_entry */
+	__u64 guest_ns; /* kvm_entry -> kvm_exit */
+	__u64 userspace_exits; /* kvm_userspace_exit: exits to the VMM */
+	__u64 pio_exits; /* kvm_pio */
+	__u64 mmio_exits; /* kvm_mmio reads and writes */
+	/*
+	 * The thread's name, taken in its own context the first time (on this
+	 * CPU): a thread that lives less than an interval is gone before user
+	 * space could read /proc, and its role comes from here.
+	 */
+	char comm[16];
+};
+
+/*
+ * Per-VM counts by kind and code: hardware exits by reason (kind = the
+ * kvm_exit `isa`, 1 VMX or 2 SVM), exits to the VMM by KVM_EXIT_* reason,
+ * port I/O by 8-port range and MMIO by 4 KiB page.
+ */
+enum iotrace_kvm_kind {
+	IOTRACE_KVM_VMX = 1,
+	IOTRACE_KVM_SVM = 2,
+	IOTRACE_KVM_USERSPACE = 16,
+	IOTRACE_KVM_PIO = 17,
+	IOTRACE_KVM_MMIO = 18,
+};
+
+#define IOTRACE_KVM_PIO_BUCKET_MASK (~0x7ULL)
+#define IOTRACE_KVM_MMIO_BUCKET_MASK (~0xfffULL)
+/* Exit reason when the vCPU's layout is unknown (no BTF for it). */
+#define IOTRACE_KVM_REASON_UNKNOWN (~0ULL)
+
+struct iotrace_kvm_key {
+	__u32 tgid;
+	__u32 kind; /* enum iotrace_kvm_kind */
+	__u64 code; /* reason, port bucket or page */
+};
+
+struct iotrace_kvm_count {
+	__u64 count;
+	__u64 ns; /* hardware exits: handling time, exit -> next entry */
+};
+
+/*
+ * Where the kvm_exit reason lives, found by user space in the kernel's BTF
+ * (vmlinux or the kvm_intel / kvm_amd module) before load; 0: not found,
+ * and exits are counted under IOTRACE_KVM_REASON_UNKNOWN.  Offsets are from
+ * the struct kvm_vcpu pointer the tracepoint passes.
+ */
+struct iotrace_kvm_layout {
+	__u32 vmx_reason_off; /* u32 exit_reason.full in struct vcpu_vmx */
+	__u32 svm_vmcb_off; /* struct vmcb * in struct vcpu_svm */
+	__u32 svm_code_off; /* control.exit_code in struct vmcb */
+	__u32 svm_code_size; /* 4 or 8 */
 };
 
 /* Per-CPU state of the cycle counter: whose slice it is counting. */

@@ -265,4 +265,62 @@ int kvm_exit_reason_is_io(unsigned int isa, uint64_t reason);
 /* The table for an ISA and its length, or NULL and 0 for an unknown ISA. */
 const struct kvm_exit_name *kvm_exit_table(unsigned int isa, size_t *n);
 
+/*
+ * Exits to the VMM: the KVM_EXIT_* values of struct kvm_run's exit_reason
+ * (include/uapi/linux/kvm.h), named as the kvm_userspace_exit tracepoint
+ * prints them.  Index = reason; gaps are NULL.
+ */
+static const char *const kvm_userspace_exit_names[] __attribute__((unused)) = {
+	"KVM_EXIT_UNKNOWN",
+	"KVM_EXIT_EXCEPTION",
+	"KVM_EXIT_IO",
+	"KVM_EXIT_HYPERCALL",
+	"KVM_EXIT_DEBUG",
+	"KVM_EXIT_HLT",
+	"KVM_EXIT_MMIO",
+	"KVM_EXIT_IRQ_WINDOW_OPEN",
+	"KVM_EXIT_SHUTDOWN",
+	"KVM_EXIT_FAIL_ENTRY",
+	"KVM_EXIT_INTR",
+	"KVM_EXIT_SET_TPR",
+	"KVM_EXIT_TPR_ACCESS",
+	"KVM_EXIT_S390_SIEIC",
+	"KVM_EXIT_S390_RESET",
+	"KVM_EXIT_DCR",
+	"KVM_EXIT_NMI",
+	"KVM_EXIT_INTERNAL_ERROR",
+	"KVM_EXIT_OSI",
+	"KVM_EXIT_PAPR_HCALL",
+	"KVM_EXIT_S390_UCONTROL",
+	"KVM_EXIT_WATCHDOG",
+	"KVM_EXIT_S390_TSCH",
+	"KVM_EXIT_EPR",
+	"KVM_EXIT_SYSTEM_EVENT",
+	"KVM_EXIT_S390_STSI",
+	"KVM_EXIT_IOAPIC_EOI",
+	"KVM_EXIT_HYPERV",
+	"KVM_EXIT_ARM_NISV",
+	"KVM_EXIT_X86_RDMSR",
+	"KVM_EXIT_X86_WRMSR",
+	"KVM_EXIT_DIRTY_RING_FULL",
+	"KVM_EXIT_AP_RESET_HOLD",
+	"KVM_EXIT_X86_BUS_LOCK",
+	"KVM_EXIT_XEN",
+	"KVM_EXIT_RISCV_SBI",
+	"KVM_EXIT_RISCV_CSR",
+	"KVM_EXIT_NOTIFY",
+	"KVM_EXIT_LOONGARCH_IOCSR",
+	"KVM_EXIT_MEMORY_FAULT",
+	"KVM_EXIT_TDX",
+};
+
+/*
+ * The kvm_userspace_exit reason of an exit that ended KVM_RUN with an error
+ * (a signal, -EINTR): the kernel prints it as "restart".
+ */
+#define KVM_USERSPACE_EXIT_RESTART UINT64_MAX
+
+/* The name of an exit to the VMM, or NULL when the kernel has none. */
+const char *kvm_userspace_exit_name(uint64_t reason);
+
 #endif

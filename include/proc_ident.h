@@ -53,4 +53,15 @@ bool proc_ident_same(const struct proc_ident *a, const struct proc_ident *b);
  */
 int proc_task_comm(const char *procfs_root, int pid, int tid, char *buf, size_t len);
 
+/*
+ * Field 43 of a stat line, guest_time: clock ticks (sysconf(_SC_CLK_TCK))
+ * the task spent running a guest's vCPU.  The kernel samples it at the tick,
+ * so it is exact only to a tick or so.  0, or -EINVAL for a line that is not
+ * a stat line or has fewer than 43 fields.
+ */
+int proc_parse_guest_ticks(const char *stat_line, uint64_t *ticks);
+
+/* Read guest_time from <procfs_root>/<pid>/task/<tid>/stat; errors as above. */
+int proc_task_guest_ticks(const char *procfs_root, int pid, int tid, uint64_t *ticks);
+
 #endif

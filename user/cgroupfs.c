@@ -205,6 +205,45 @@ int cgfs_path_to_id(const char *mount, const char *rel, uint64_t *id)
 	return 0;
 }
 
+int cgfs_parse_proc_cgroup(const char *contents, char *out, size_t len)
+{
+	const char *line = contents, *end;
+	size_t n;
+
+	while (line && *line) {
+		end = strchr(line, '\n');
+		n = end ? (size_t)(end - line) : strlen(line);
+		if (n >= 3 && !strncmp(line, "0::", 3)) {
+			n -= 3;
+			if (n == 0 || line[3] != '/')
+				return -ENOENT;
+			if (n >= len)
+				return -ENAMETOOLONG;
+			memcpy(out, line + 3, n);
+			out[n] = '\0';
+			return 0;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+int cgfs_proc_cgroup(const char *procfs_root, int pid, char *out, size_t len)
+{
+	char path[PATH_MAX], buf[8192];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", procfs_root ? procfs_root : "/proc", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return cgfs_parse_proc_cgroup(buf, out, len);
+}
+
 /*
  * The cache: open addressing with linear probing, at most half full, and
  * backward-shift deletion so that no tombstones build up.  Id 0 marks a

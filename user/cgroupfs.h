@@ -30,6 +30,16 @@ int cgfs_normalize(const char *mount, const char *in, char *out, size_t len);
 int cgfs_path_to_id(const char *mount, const char *rel, uint64_t *id);
 
 /*
+ * The cgroup2 path of a process from the "0::PATH" line of a
+ * /proc/PID/cgroup file's contents.  0, -ENOENT when there is no such line
+ * (a v1-only host), -ENAMETOOLONG when out is too small.
+ */
+int cgfs_parse_proc_cgroup(const char *contents, char *out, size_t len);
+
+/* Read <procfs_root or /proc>/<pid>/cgroup and parse it as above. */
+int cgfs_proc_cgroup(const char *procfs_root, int pid, char *out, size_t len);
+
+/*
  * A bounded id -> path cache, filled by walking the hierarchy.  Cgroups that
  * disappear keep their last known path until cgfs_cache_forget().
  */

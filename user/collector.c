@@ -1,26 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Collector: BPF maps -> workload table, once per interval. */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "collector.h"
 #include "iotrace.skel.h"
+#include "proc_ident.h"
+
+_Static_assert(offsetof(struct iotrace_thread_stats, comm) ==
+		       offsetof(struct vm_counters, guest_proc_ns),
+	       "struct vm_counters must start with struct iotrace_thread_stats' counters");
 
 int collector_init(struct collector *c, struct loader *l)
 {
 	size_t per_cpu = sizeof(struct iotrace_blk_stats);
+
+	_Static_assert(sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_thread_stats),
+		       "vals must hold the largest per-CPU value");
 
 	memset(c, 0, sizeof(*c));
 	c->l = l;
 	c->cpu_fd = loader_map_fd(l, "cpu_stats");
 	c->blk_fd = loader_map_fd(l, "blk_stats");
 	c->cnt_fd = loader_map_fd(l, "counters");
-	if (c->cpu_fd < 0 || c->blk_fd < 0 || c->cnt_fd < 0)
+	c->procs_fd = loader_map_fd(l, "vm_procs");
+	c->thr_fd = loader_map_fd(l, "thread_stats");
+	c->kvm_fd = loader_map_fd(l, "kvm_counts");
+	if (c->cpu_fd < 0 || c->blk_fd < 0 || c->cnt_fd < 0 || c->procs_fd < 0 || c->thr_fd < 0 ||
+	    c->kvm_fd < 0)
 		return -ENOENT;
+	c->clk_tck = sysconf(_SC_CLK_TCK);
+	if (c->clk_tck <= 0)
+		c->clk_tck = 100;
 	/* The largest per-CPU value; all are multiples of 8 as the kernel wants. */
 	c->vals = calloc(l->ncpus, per_cpu);
 	return c->vals ? 0 : -ENOMEM;
@@ -145,7 +163,199 @@ int collector_inflight(struct collector *c, uint64_t *n)
 	return 0;
 }
 
-int collector_read(struct collector *c, struct wl_table *t)
+static int read_vm_procs(struct collector *c, struct vm_table *vt)
+{
+	struct iotrace_vm_proc proc;
+	struct vm_entry *vm;
+	__u32 key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(c->procs_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(c->procs_fd, &key, &proc)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		/* A full table is counted by vm_table_get(). */
+		vm = vm_table_get(vt, key, proc.start_ns);
+		if (!vm || vm->ident.pid)
+			continue;
+		if (proc_ident_read(NULL, (int)key, &vm->ident))
+			vm->ident.pid = 0;
+		vm->bpf_cgroup_id = proc.cgroup_id;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/*
+ * A thread's role, from its name when first seen; a thread that turns out
+ * to run guest code is a vCPU whatever its name.
+ */
+static void thread_role(struct vm_entry *vm, struct vm_thread *th, bool created,
+			const struct vm_counters *cur, const char *bpf_comm)
+{
+	bool kvm = vm_counters_kvm_seen(cur);
+	char comm[64] = "";
+
+	if (created) {
+		/*
+		 * /proc has the thread's name now; the name BPF took serves a
+		 * thread that is already gone.
+		 */
+		if (proc_task_comm(NULL, (int)vm->pid, (int)th->tid, comm, sizeof(comm)))
+			snprintf(comm, sizeof(comm), "%s", bpf_comm);
+		vm_thread_set_role(vm, th, vm_role_classify(comm, (int)th->tid, (int)vm->pid, kvm));
+	} else if (kvm && th->role != VM_ROLE_VCPU) {
+		vm_thread_set_role(vm, th, VM_ROLE_VCPU);
+	}
+}
+
+static int read_vm_threads(struct collector *c, struct vm_table *vt)
+{
+	const struct iotrace_thread_stats *v = c->vals;
+	const size_t n = offsetof(struct iotrace_thread_stats, comm) / sizeof(__u64);
+	struct iotrace_thread_key key, next, *prev = NULL;
+	struct vm_counters cur;
+	char comm[16];
+	struct vm_thread *th;
+	struct vm_entry *vm;
+	uint64_t ticks;
+	bool created;
+
+	while (bpf_map_get_next_key(c->thr_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(c->thr_fd, &key, c->vals)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		memset(&cur, 0, sizeof(cur));
+		comm[0] = '\0';
+		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+			for (size_t i = 0; i < n; i++)
+				((uint64_t *)&cur)[i] += ((const __u64 *)&v[cpu])[i];
+			if (!comm[0] && v[cpu].comm[0])
+				snprintf(comm, sizeof(comm), "%.15s", v[cpu].comm);
+		}
+		/* Not a VM of the table (it was full): counted there. */
+		vm = vm_table_find(vt, key.tgid);
+		if (!vm)
+			continue;
+		th = vm_thread_get(vm, key.tid, &created);
+		if (!th)
+			continue;
+		thread_role(vm, th, created, &cur, comm);
+		/* Hosts where kvm_entry/kvm_exit never fire: the kernel's tick sampling. */
+		if (th->role == VM_ROLE_VCPU && !cur.kvm_exits &&
+		    proc_task_guest_ticks(NULL, (int)vm->pid, (int)th->tid, &ticks) == 0)
+			cur.guest_proc_ns = ticks * (1000000000ULL / (uint64_t)c->clk_tck);
+		else if (th->guest_base_set)
+			cur.guest_proc_ns = th->last.guest_proc_ns + th->guest_proc_base;
+		vm_thread_feed(vm, th, &cur);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int read_kvm_counts(struct collector *c, struct vm_table *vt)
+{
+	const struct iotrace_kvm_count *v = c->vals;
+	struct iotrace_kvm_key key, next, *prev = NULL;
+	struct iotrace_kvm_count sum;
+	struct vm_entry *vm;
+
+	while (bpf_map_get_next_key(c->kvm_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(c->kvm_fd, &key, c->vals)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		memset(&sum, 0, sizeof(sum));
+		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+			sum.count += v[cpu].count;
+			sum.ns += v[cpu].ns;
+		}
+		vm = vm_table_find(vt, key.tgid);
+		if (vm)
+			vm_bucket_feed(vm, key.kind, key.code, &sum);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static bool thread_alive(uint32_t pid, uint32_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", pid, tid);
+	return access(path, F_OK) == 0;
+}
+
+static bool vm_alive(const struct vm_entry *vm)
+{
+	struct proc_ident now;
+
+	if (proc_ident_read(NULL, (int)vm->pid, &now))
+		return false;
+	return !vm->ident.pid || proc_ident_same(&now, &vm->ident);
+}
+
+/* Remove every kvm_counts entry of a VM process. */
+static void delete_kvm_counts(struct collector *c, uint32_t tgid)
+{
+	struct iotrace_kvm_key key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(c->kvm_fd, prev, &next) == 0) {
+		key = next;
+		if (key.tgid == tgid && bpf_map_delete_elem(c->kvm_fd, &key) == 0)
+			continue; /* deleted: the next key follows the previous one */
+		prev = &key;
+	}
+}
+
+/*
+ * After the read, forget what is gone: dead threads' counters (their last
+ * figures are in the table now), and VMs whose process exited.  A VM whose
+ * pid was already taken by a new VM keeps its vm_procs entry: BPF gave it
+ * the new start time, and the table will see a new VM there.
+ */
+static void reap_vms(struct collector *c, struct vm_table *vt)
+{
+	struct iotrace_thread_key tk;
+	struct iotrace_vm_proc proc;
+	struct vm_entry *vm;
+	size_t i, k;
+	bool alive;
+
+	vm_table_for_each(vt, i, vm)
+	{
+		if (vm->gone)
+			continue;
+		alive = vm_alive(vm);
+		for (k = 0; k < vm->nthreads;) {
+			if (alive && thread_alive(vm->pid, vm->threads[k].tid)) {
+				k++;
+				continue;
+			}
+			tk.tgid = vm->pid;
+			tk.tid = vm->threads[k].tid;
+			bpf_map_delete_elem(c->thr_fd, &tk);
+			vm_thread_remove(vm, &vm->threads[k]);
+		}
+		if (alive)
+			continue;
+		vm->gone = true;
+		delete_kvm_counts(c, vm->pid);
+		if (bpf_map_lookup_elem(c->procs_fd, &vm->pid, &proc) == 0 &&
+		    proc.start_ns == vm->start_ns &&
+		    bpf_map_delete_elem(c->procs_fd, &vm->pid) == 0)
+			loader_vm_removed(c->l);
+	}
+}
+
+int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 {
 	int err;
 
@@ -153,13 +363,23 @@ int collector_read(struct collector *c, struct wl_table *t)
 	if (err)
 		return err;
 	wl_table_begin(t);
+	vm_table_begin(vt);
 	err = read_cpu_map(c, t);
 	if (!err)
 		err = read_blk_map(c, t);
+	if (!err)
+		err = read_vm_procs(c, vt);
+	if (!err)
+		err = read_vm_threads(c, vt);
+	if (!err)
+		err = read_kvm_counts(c, vt);
 	if (!err)
 		err = read_counters(c);
 	if (!err)
 		err = read_prog_missed(c);
 	wl_table_end(t);
+	vm_table_end(vt);
+	if (!err)
+		reap_vms(c, vt);
 	return err;
 }

@@ -11,11 +11,14 @@
 
 #include "iotrace.h"
 #include "loader.h"
+#include "vmtable.h"
 #include "wltable.h"
 
 struct collector {
 	struct loader *l;
 	int cpu_fd, blk_fd, cnt_fd;
+	int procs_fd, thr_fd, kvm_fd; /* VMs */
+	long clk_tck; /* /proc time unit */
 	void *vals; /* one map value per possible CPU */
 	uint64_t counters[IOTRACE_CNT_MAX]; /* cumulative, summed over CPUs */
 	uint64_t counters_delta[IOTRACE_CNT_MAX]; /* over the last interval */
@@ -30,8 +33,12 @@ struct collector {
 int collector_init(struct collector *c, struct loader *l);
 void collector_free(struct collector *c);
 
-/* Read one interval into t. 0 or -errno. */
-int collector_read(struct collector *c, struct wl_table *t);
+/*
+ * Read one interval into t (workloads) and vt (VMs).  VMs and threads that
+ * are gone are read one last time, then removed from the BPF maps (and
+ * marked gone in vt) so that the maps stay bounded.  0 or -errno.
+ */
+int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt);
 
 /*
  * I/Os whose start was seen and whose completion was not: still in flight,

@@ -64,3 +64,12 @@ int kvm_exit_reason_is_io(unsigned int isa, uint64_t reason)
 		return 0;
 	}
 }
+
+const char *kvm_userspace_exit_name(uint64_t reason)
+{
+	size_t n = sizeof(kvm_userspace_exit_names) / sizeof(kvm_userspace_exit_names[0]);
+
+	if (reason == KVM_USERSPACE_EXIT_RESTART)
+		return "restart";
+	return reason < n ? kvm_userspace_exit_names[reason] : NULL;
+}

@@ -17,9 +17,12 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "iotrace.h"
 #include "iotrace.skel.h"
+#include "kvm_layout.h"
 #include "loader.h"
 
 #ifndef CAP_PERFMON
@@ -176,8 +179,47 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/*
+ * Whether the kernel has the tracepoint a program's section names
+ * ("tp_btf/kvm_exit"): every tracepoint has a btf_trace_<name> typedef in
+ * the kernel's BTF.  The block and sched ones are always there; the KVM
+ * ones only with KVM, and kvm_exit/kvm_entry only on x86.
+ */
+static bool has_tracepoint(const struct btf *vmlinux, const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog), *tp = strchr(sec, '/');
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	if (!tp || !vmlinux)
+		return true;
+	snprintf(name, sizeof(name), "btf_trace_%s", tp + 1);
+	id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return false;
+	if (strcmp(tp + 1, "kvm_exit"))
+		return true;
+	/*
+	 * kvm_exit took (exit_reason, vcpu, isa) before Linux 5.16 and takes
+	 * (vcpu, isa) since: the handlers are written for the latter, so on an
+	 * older kernel they stay out rather than read a reason as a pointer.
+	 * The typedef is a pointer to (void *ctx, args...).
+	 */
+	t = btf__type_by_id(vmlinux, id);
+	while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+		t = btf__type_by_id(vmlinux, t->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) == 3;
+}
+
+static bool is_kvm_prog(const char *name)
+{
+	return strncmp(name, "kvm_", 4) == 0;
+}
+
 /* Open and load one variant of the programs. 0 or -errno. */
-static int load_variant(struct loader *l, enum prog_mode mode, bool use_pmu)
+static int load_variant(struct loader *l, enum prog_mode mode, bool use_pmu,
+			const struct btf *vmlinux, const struct iotrace_kvm_layout *layout)
 {
 	struct bpf_program *prog;
 	int err;
@@ -185,15 +227,29 @@ static int load_variant(struct loader *l, enum prog_mode mode, bool use_pmu)
 	l->skel = iotrace_bpf__open();
 	if (!l->skel)
 		return -errno;
+	l->kvm = l->kvm_exit = false;
 	bpf_object__for_each_program(prog, l->skel->obj) {
 		const char *name = bpf_program__name(prog);
+		bool load;
 
 		if (ends_with(name, "_btf"))
-			bpf_program__set_autoload(prog, mode == PROG_TP_BTF);
+			load = mode == PROG_TP_BTF;
 		else if (ends_with(name, "_raw"))
-			bpf_program__set_autoload(prog, mode == PROG_RAW_TP);
+			load = mode == PROG_RAW_TP;
+		else
+			continue;
+		/* A host without KVM runs no VMs: its KVM programs stay out. */
+		if (load && is_kvm_prog(name) && !has_tracepoint(vmlinux, prog))
+			load = false;
+		if (load && is_kvm_prog(name)) {
+			l->kvm = true;
+			if (!strncmp(name, "kvm_exit", 8))
+				l->kvm_exit = true;
+		}
+		bpf_program__set_autoload(prog, load);
 	}
 	l->skel->rodata->use_pmu = use_pmu;
+	l->skel->rodata->kvm_layout = *layout;
 	l->skel->rodata->attach_ns = mono_ns();
 	bpf_map__set_max_entries(l->skel->maps.pmu, l->ncpus);
 	err = iotrace_bpf__load(l->skel);
@@ -240,6 +296,8 @@ static int attach_all(struct loader *l, char *err, size_t errlen)
 
 int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t errlen)
 {
+	struct iotrace_kvm_layout layout = {};
+	struct btf *vmlinux = NULL;
 	int ret, pmu;
 
 	memset(l, 0, sizeof(*l));
@@ -267,17 +325,27 @@ int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t
 	l->cycles_source = !pmu ? "tsc-estimate" :
 				  (o->pmu == PMU_CPU_CLOCK ? "pmu-cpu-clock" : "pmu");
 
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read the kernel's BTF: %s", strerror(errno));
+		goto fail;
+	}
+	l->kvm_reasons = kvm_layout_find(vmlinux, &layout) == 0;
+
 	libbpf_log[0] = '\0';
 	ret = -EINVAL;
 	if (o->prog == PROG_AUTO || o->prog == PROG_TP_BTF)
-		ret = load_variant(l, PROG_TP_BTF, pmu > 0);
+		ret = load_variant(l, PROG_TP_BTF, pmu > 0, vmlinux, &layout);
 	if (ret && o->prog != PROG_TP_BTF) {
 		if (o->verbose && o->prog == PROG_AUTO)
 			fprintf(stderr, "iotrace: tp_btf programs refused (%s), using raw_tp\n",
 				strerror(-ret));
 		libbpf_log[0] = '\0';
-		ret = load_variant(l, PROG_RAW_TP, pmu > 0);
+		ret = load_variant(l, PROG_RAW_TP, pmu > 0, vmlinux, &layout);
 	}
+	btf__free(vmlinux);
+	vmlinux = NULL;
 	if (ret) {
 		snprintf(
 			err, errlen,
@@ -314,6 +382,7 @@ int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t
 	}
 	return 0;
 fail:
+	btf__free(vmlinux);
 	loader_close(l);
 	return ret;
 }
@@ -342,6 +411,15 @@ int loader_map_fd(const struct loader *l, const char *name)
 	struct bpf_map *m = bpf_object__find_map_by_name(l->skel->obj, name);
 
 	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+void loader_vm_removed(struct loader *l)
+{
+	struct iotrace_vm_state *vs = &l->skel->bss->vm_state;
+
+	/* BPF updates the same words with atomic adds. */
+	__atomic_fetch_sub(&vs->nr_vms, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&vs->generation, 1, __ATOMIC_SEQ_CST);
 }
 
 void loader_close(struct loader *l)

@@ -30,6 +30,7 @@ struct loader_opts {
 
 struct iotrace_bpf;
 struct bpf_link;
+struct bpf_program;
 
 struct loader {
 	struct iotrace_bpf *skel;
@@ -41,6 +42,9 @@ struct loader {
 	struct bpf_program **progs; /* progs[i] is attached by links[i] */
 	int nlinks;
 	int flush_fd;
+	bool kvm; /* KVM tracepoints attached: VMs are discovered */
+	bool kvm_exit; /* kvm_exit/kvm_entry among them (Intel, AMD) */
+	bool kvm_reasons; /* the exit reason's place in the vCPU is known */
 };
 
 const char *prog_mode_name(enum prog_mode m);
@@ -55,6 +59,12 @@ int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t
 int loader_flush(struct loader *l);
 
 int loader_map_fd(const struct loader *l, const char *name);
+
+/*
+ * Forget a VM that is gone (its entry in vm_procs must already be deleted):
+ * one VM fewer, and a new generation so that tasks stop caching it.
+ */
+void loader_vm_removed(struct loader *l);
 
 /* Detach and unload everything; safe on a zeroed or half-opened loader. */
 void loader_close(struct loader *l);

@@ -32,7 +32,9 @@ static const char csv_header[] =
 	"workload.runtime,workload.container_id,workload.name,cpu.ns,cpu.cycles,"
 	"cpu.cycles_source,block.read_ops,block.write_ops,block.read_bytes,"
 	"block.write_bytes,block.lat_p50_us,block.lat_p99_us,derived.iops,"
-	"derived.cycles_per_io";
+	"derived.cycles_per_io,workload.pid,workload.vm_name,workload.vm_uuid,cpu.guest_ns,"
+	"cpu.host_ns,kvm.exits_source,kvm.exits,kvm.userspace_exits,kvm.pio_exits,"
+	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io";
 
 const char *out_csv_header(void)
 {
@@ -185,6 +187,52 @@ static int stream_status(FILE *f)
 	return errno > 0 ? -errno : -EIO;
 }
 
+static void json_counts(FILE *f, const char *key, const struct out_count *c, size_t n)
+{
+	fprintf(f, ",\"%s\":{", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		json_str(f, c[i].name);
+		fprintf(f, ":%" PRIu64, c[i].n);
+	}
+	fputc('}', f);
+}
+
+static void json_vm_kvm(FILE *f, const struct out_vm *vm)
+{
+	fputs(",\"kvm\":{\"exits_source\":", f);
+	json_str(f, vm->exits_source);
+	fprintf(f, ",\"exits\":%" PRIu64, vm->exits);
+	json_counts(f, "exits_by_reason", vm->exits_by_reason, vm->n_exits_by_reason);
+	fprintf(f,
+		",\"userspace_exits\":%" PRIu64 ",\"pio_exits\":%" PRIu64 ",\"mmio_exits\":%" PRIu64
+		",\"exit_handling_ns\":",
+		vm->userspace_exits, vm->pio_exits, vm->mmio_exits);
+	if (vm->exit_handling_ns < 0)
+		fputs("null", f);
+	else
+		fprintf(f, "%" PRId64, vm->exit_handling_ns);
+	json_counts(f, "userspace_exits_by_reason", vm->userspace_exits_by_reason,
+		    vm->n_userspace_exits_by_reason);
+	json_counts(f, "pio_exits_by_port", vm->pio_ports, vm->n_pio_ports);
+	json_counts(f, "mmio_exits_by_page", vm->mmio_pages, vm->n_mmio_pages);
+	fputs("},\"threads\":[", f);
+	for (size_t i = 0; i < vm->nroles; i++) {
+		const struct out_vm_role *r = &vm->roles[i];
+
+		fprintf(f, "%s{\"role\":", i ? "," : "");
+		json_str(f, r->role);
+		fprintf(f,
+			",\"threads\":%u,\"cpu_ns\":%" PRIu64 ",\"guest_ns\":%" PRIu64
+			",\"read_ops\":%" PRIu64 ",\"write_ops\":%" PRIu64
+			",\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64 "}",
+			r->threads, r->cpu_ns, r->guest_ns, r->read_ops, r->write_ops,
+			r->read_bytes, r->write_bytes);
+	}
+	fputc(']', f);
+}
+
 static void json_row(FILE *f, const struct out_row *r)
 {
 	const struct out_workload *wl = &r->wl;
@@ -207,10 +255,19 @@ static void json_row(FILE *f, const struct out_row *r)
 	json_str(f, cid);
 	fputs(",\"name\":", f);
 	json_str(f, wl->name);
+	if (r->vm) {
+		fprintf(f, ",\"pid\":%d,\"vm_name\":", r->vm->pid);
+		json_str(f, r->vm->vm_name);
+		fputs(",\"vm_uuid\":", f);
+		json_str(f, r->vm->vm_uuid);
+	}
 
 	fprintf(f, "},\"cpu\":{\"ns\":%" PRIu64 ",\"cycles\":%" PRIu64 ",\"cycles_source\":",
 		r->cpu_ns, r->cycles);
 	json_str(f, r->cycles_source);
+	if (r->vm)
+		fprintf(f, ",\"guest_ns\":%" PRIu64 ",\"host_ns\":%" PRIu64, r->vm->guest_ns,
+			r->vm->host_ns);
 
 	fprintf(f,
 		"},\"block\":{\"read_ops\":%" PRIu64 ",\"write_ops\":%" PRIu64
@@ -220,10 +277,19 @@ static void json_row(FILE *f, const struct out_row *r)
 	fputs(",\"lat_p99_us\":", f);
 	json_num(f, r->lat_p99_us, 3, true);
 
-	fputs("},\"derived\":{\"iops\":", f);
+	fputc('}', f);
+	if (r->vm)
+		json_vm_kvm(f, r->vm);
+	fputs(",\"derived\":{\"iops\":", f);
 	json_num(f, r->iops, 3, false);
 	fputs(",\"cycles_per_io\":", f);
 	json_num(f, r->cycles_per_io, 1, true);
+	if (r->vm) {
+		fputs(",\"exits_per_io\":", f);
+		json_num(f, r->vm->exits_per_io, 4, true);
+		fputs(",\"host_cycles_per_io\":", f);
+		json_num(f, r->vm->host_cycles_per_io, 1, true);
+	}
 	fputs("}}\n", f);
 }
 
@@ -280,6 +346,27 @@ static void csv_row(FILE *f, const struct out_row *r)
 	csv_num(f, r->iops, 3, false);
 	fputc(',', f);
 	csv_num(f, r->cycles_per_io, 1, true);
+	if (r->vm) {
+		const struct out_vm *vm = r->vm;
+
+		fprintf(f, ",%d,", vm->pid);
+		csv_str(f, vm->vm_name);
+		fputc(',', f);
+		csv_str(f, vm->vm_uuid);
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",", vm->guest_ns, vm->host_ns);
+		csv_str(f, vm->exits_source);
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", vm->exits,
+			vm->userspace_exits, vm->pio_exits, vm->mmio_exits);
+		if (vm->exit_handling_ns >= 0)
+			fprintf(f, "%" PRId64, vm->exit_handling_ns);
+		fputc(',', f);
+		csv_num(f, vm->exits_per_io, 4, true);
+		fputc(',', f);
+		csv_num(f, vm->host_cycles_per_io, 1, true);
+	} else {
+		/* The VM columns, empty. */
+		fputs(",,,,,,,,,,,,,", f);
+	}
 	fputs(CSV_EOL, f);
 }
 

@@ -33,6 +33,47 @@ struct out_workload {
 	const char *name;
 };
 
+/* A name and a count, for the by-reason and by-bucket maps of a VM row. */
+struct out_count {
+	const char *name;
+	uint64_t n;
+};
+
+/* The part of a thread role in a VM row. */
+struct out_vm_role {
+	const char *role; /* vm_role_name() */
+	uint32_t threads;
+	uint64_t cpu_ns, guest_ns;
+	uint64_t read_ops, write_ops, read_bytes, write_bytes;
+};
+
+/* What a row of kind "vm" carries beyond a workload's. */
+struct out_vm {
+	int pid;
+	const char *vm_name;
+	const char *vm_uuid; /* NULL: unknown */
+	uint64_t guest_ns, host_ns;
+	/*
+	 * "kvm_exit": exits are the hardware exits; "userspace_exit": this host
+	 * never fires kvm_exit, and exits are those that reached the VMM.
+	 */
+	const char *exits_source;
+	uint64_t exits, userspace_exits, pio_exits, mmio_exits;
+	int64_t exit_handling_ns; /* < 0: not measured here, null */
+	const struct out_count *exits_by_reason;
+	size_t n_exits_by_reason;
+	const struct out_count *userspace_exits_by_reason;
+	size_t n_userspace_exits_by_reason;
+	const struct out_count *pio_ports; /* by 8-port range, "0x10" */
+	size_t n_pio_ports;
+	const struct out_count *mmio_pages; /* by 4 KiB page, "0xd0000000" */
+	size_t n_mmio_pages;
+	const struct out_vm_role *roles;
+	size_t nroles;
+	double exits_per_io; /* < 0: no I/O, null */
+	double host_cycles_per_io; /* < 0: no I/O, null */
+};
+
 /* One workload over one interval (or the whole run, for a summary). */
 struct out_row {
 	enum out_row_type type;
@@ -49,6 +90,8 @@ struct out_row {
 
 	double iops;
 	double cycles_per_io; /* < 0: no I/O, written as null */
+
+	const struct out_vm *vm; /* rows of kind "vm" only; NULL otherwise */
 };
 
 /* iotrace's own accounting problems over an interval (JSON only). */

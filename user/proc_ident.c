@@ -15,11 +15,12 @@
 #include "proc_ident.h"
 
 #define STAT_FIELD_STARTTIME 22
+#define STAT_FIELD_GUEST_TIME 43
 /*
  * A stat line is 52 numeric fields of at most 20 digits and a comm of at
- * most 64 bytes, about 1.2 KiB.  Field 22 lies in its first few hundred
- * bytes, so the head of a longer line (fields added by a future kernel) is
- * all that is parsed.
+ * most 64 bytes, about 1.2 KiB.  Fields 22 and 43 lie in its first kilobyte,
+ * so the head of a longer line (fields added by a future kernel) is all
+ * that is parsed.
  */
 #define STAT_MAX 4096
 #define COMM_FILE_MAX 256 /* comm is 15 bytes, 63 for some kernel threads */
@@ -46,14 +47,18 @@ static int parse_u64(const char *s, const char **end, uint64_t *v)
 	return 0;
 }
 
-int proc_ident_parse_stat(const char *stat_line, struct proc_ident *out)
+/*
+ * The pid (field 1) and numeric field `want` (>= 3) of a stat line.  comm
+ * may hold spaces and parentheses, so fields are counted from the last ')'.
+ */
+static int parse_stat_field(const char *stat_line, int want, uint64_t *pidp, uint64_t *v)
 {
 	const char *p, *rparen, *end;
-	uint64_t pid, start;
+	uint64_t pid;
 	size_t len;
 	int field;
 
-	if (!stat_line || !out)
+	if (!stat_line)
 		return -EINVAL;
 	/* Field 1, the pid, then " (" and comm up to the last ')'. */
 	if (parse_u64(stat_line, &end, &pid) || pid == 0 || pid > INT_MAX)
@@ -68,11 +73,11 @@ int proc_ident_parse_stat(const char *stat_line, struct proc_ident *out)
 	 * token (the kernel never writes an empty one).
 	 */
 	p = rparen + 1;
-	for (field = 3; field <= STAT_FIELD_STARTTIME; field++) {
+	for (field = 3; field <= want; field++) {
 		if (*p != ' ')
 			return -EINVAL;
 		p++;
-		if (field == STAT_FIELD_STARTTIME)
+		if (field == want)
 			break;
 		len = strcspn(p, " \n");
 		if (len == 0)
@@ -81,10 +86,29 @@ int proc_ident_parse_stat(const char *stat_line, struct proc_ident *out)
 		if (!*p || *p == '\n')
 			return -EINVAL;
 	}
-	if (parse_u64(p, &end, &start))
+	if (parse_u64(p, &end, v))
+		return -EINVAL;
+	*pidp = pid;
+	return 0;
+}
+
+int proc_ident_parse_stat(const char *stat_line, struct proc_ident *out)
+{
+	uint64_t pid, start;
+
+	if (!out || parse_stat_field(stat_line, STAT_FIELD_STARTTIME, &pid, &start))
 		return -EINVAL;
 	out->pid = (int)pid;
 	out->start_ticks = start;
+	return 0;
+}
+
+int proc_parse_guest_ticks(const char *stat_line, uint64_t *ticks)
+{
+	uint64_t pid;
+
+	if (!ticks || parse_stat_field(stat_line, STAT_FIELD_GUEST_TIME, &pid, ticks))
+		return -EINVAL;
 	return 0;
 }
 
@@ -188,4 +212,23 @@ int proc_task_comm(const char *procfs_root, int pid, int tid, char *buf, size_t 
 	memcpy(buf, comm, n);
 	buf[n] = '\0';
 	return 0;
+}
+
+int proc_task_guest_ticks(const char *procfs_root, int pid, int tid, uint64_t *ticks)
+{
+	char path[PATH_MAX], buf[STAT_MAX];
+	size_t len;
+	int err;
+
+	if (pid <= 0 || tid <= 0 || !ticks)
+		return -EINVAL;
+	err = proc_path(path, sizeof(path), procfs_root, pid, tid, "stat");
+	if (err)
+		return err;
+	err = read_head(path, buf, sizeof(buf), &len);
+	if (err)
+		return err;
+	if (len == 0)
+		return -ENOENT;
+	return proc_parse_guest_ticks(buf, ticks);
 }

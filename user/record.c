@@ -18,9 +18,12 @@
 #include "collector.h"
 #include "cycles.h"
 #include "hist.h"
+#include "kvm_exits.h"
 #include "loader.h"
 #include "output.h"
 #include "record.h"
+#include "vm_libvirt.h"
+#include "vmtable.h"
 #include "wltable.h"
 
 #define DOCKER_ROOT "/var/lib/docker"
@@ -34,6 +37,9 @@ struct recorder {
 	struct loader loader;
 	struct collector coll;
 	struct wl_table table;
+	struct vm_table vms;
+	struct vm_libvirt *libvirt; /* NULL: not built with libvirt, or not running */
+	struct vm_row_buf *vmrow;
 	struct out_writer out;
 	FILE *f;
 	uint64_t tsc_hz;
@@ -151,6 +157,196 @@ static void fill_row(const struct recorder *r, struct out_row *row, const struct
 	row->cycles_per_io = ops ? (double)row->cycles / ops : -1;
 }
 
+/*
+ * Name a VM once: libvirt's name and uuid, else QEMU's -name, else
+ * kvm-<pid>; and the cgroup its process is in.
+ */
+static void identify_vm(struct recorder *r, struct vm_entry *vm)
+{
+	struct vm_name nm;
+	struct wl_class cls;
+
+	if (vm->named)
+		return;
+	if (vm_libvirt_resolve(r->libvirt, NULL, (int)vm->pid, &nm) == 0) {
+		snprintf(vm->name, sizeof(vm->name), "%s", nm.name);
+		snprintf(vm->uuid, sizeof(vm->uuid), "%s", nm.uuid);
+		vm->name_source = vm_name_source_str(nm.source);
+	} else {
+		snprintf(vm->name, sizeof(vm->name), "kvm-%u", vm->pid);
+		vm->name_source = "pid";
+	}
+	/*
+	 * The main thread's cgroup while the process lives; for a VM that came
+	 * and went within an interval, the one its first KVM event came from.
+	 */
+	if (cgfs_proc_cgroup(NULL, (int)vm->pid, vm->cgroup_path, sizeof(vm->cgroup_path)) ||
+	    cgfs_path_to_id(r->mount, vm->cgroup_path, &vm->cgroup_id)) {
+		vm->cgroup_id = vm->bpf_cgroup_id;
+		if (!vm->cgroup_id || cgfs_cache_lookup(r->cache, vm->cgroup_id, vm->cgroup_path,
+							sizeof(vm->cgroup_path))) {
+			cgfs_cache_refresh(r->cache);
+			if (cgfs_cache_lookup(r->cache, vm->cgroup_id, vm->cgroup_path,
+					      sizeof(vm->cgroup_path)))
+				vm->cgroup_path[0] = '\0';
+		}
+	}
+	if (vm->cgroup_path[0]) {
+		wl_classify(vm->cgroup_path, &cls);
+		vm->runtime = cls.runtime;
+	}
+	vm->named = true;
+}
+
+/* Scratch space for one VM row's lists: names live until the row is written. */
+struct vm_row_buf {
+	struct out_vm vm;
+	struct out_count exits[VM_MAX_BUCKETS], user[VM_MAX_BUCKETS];
+	struct out_count pio[VM_MAX_BUCKETS], mmio[VM_MAX_BUCKETS];
+	char names[VM_MAX_BUCKETS][48];
+	struct out_vm_role roles[VM_ROLE_MAX];
+};
+
+static int count_desc(const void *a, const void *b)
+{
+	const struct out_count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static const char *bucket_name(const struct vm_bucket *b, char *buf, size_t len)
+{
+	const char *name;
+
+	switch (b->kind) {
+	case IOTRACE_KVM_VMX:
+	case IOTRACE_KVM_SVM:
+		if (b->code == IOTRACE_KVM_REASON_UNKNOWN)
+			return "unknown";
+		name = kvm_exit_reason_name(b->kind, b->code);
+		if (!name)
+			snprintf(buf, len, "unknown-%llu", (unsigned long long)b->code);
+		else if (b->kind == IOTRACE_KVM_VMX && (b->code & KVM_VMX_EXIT_FAILED_VMENTRY))
+			snprintf(buf, len, "%s+FAILED_VMENTRY", name);
+		else
+			return name;
+		return buf;
+	case IOTRACE_KVM_USERSPACE:
+		name = kvm_userspace_exit_name(b->code);
+		if (name)
+			return name;
+		snprintf(buf, len, "unknown-%llu", (unsigned long long)b->code);
+		return buf;
+	default:
+		snprintf(buf, len, "0x%llx", (unsigned long long)b->code);
+		return buf;
+	}
+}
+
+static void fill_vm_row(const struct recorder *r, struct out_row *row, struct vm_row_buf *vb,
+			const struct vm_entry *vm, bool summary, double interval_s)
+{
+	const struct vm_counters *c = summary ? &vm->total : &vm->delta;
+	struct out_vm *o = &vb->vm;
+	uint64_t ops = c->rd_ops + c->wr_ops, host_cycles;
+	bool hw = vm->total.kvm_exits > 0;
+
+	memset(row, 0, sizeof(*row));
+	memset(o, 0, sizeof(*o));
+	row->type = summary ? OUT_ROW_SUMMARY : OUT_ROW_INTERVAL;
+	clock_gettime(CLOCK_REALTIME, &row->ts);
+	row->interval_s = interval_s;
+	row->wl.kind = WL_KIND_VM;
+	row->wl.cgroup_id = vm->cgroup_id;
+	row->wl.cgroup_path = vm->cgroup_path[0] ? vm->cgroup_path : NULL;
+	row->wl.runtime = vm->runtime;
+	row->wl.container_id = NULL;
+	row->wl.name = vm->name;
+
+	row->cpu_ns = c->cpu_ns;
+	row->cycles_source = r->loader.cycles_source;
+	row->cycles = r->loader.pmu_fds ? c->cpu_cycles : cycles_from_ns(c->cpu_ns, r->tsc_hz);
+	row->read_ops = c->rd_ops;
+	row->write_ops = c->wr_ops;
+	row->read_bytes = c->rd_bytes;
+	row->write_bytes = c->wr_bytes;
+	/* Latency is kept per cgroup only: see the VM's cgroup row. */
+	row->lat_p50_us = row->lat_p99_us = -1;
+	row->iops = interval_s > 0 ? ops / interval_s : 0;
+	row->cycles_per_io = ops ? (double)row->cycles / ops : -1;
+
+	o->pid = (int)vm->pid;
+	o->vm_name = vm->name;
+	o->vm_uuid = vm->uuid[0] ? vm->uuid : NULL;
+	o->guest_ns = vm_counters_guest_ns(c);
+	o->host_ns = vm_counters_host_ns(c);
+	o->exits_source = hw ? "kvm_exit" : "userspace_exit";
+	o->exits = hw ? c->kvm_exits : c->userspace_exits;
+	o->userspace_exits = c->userspace_exits;
+	o->pio_exits = c->pio_exits;
+	o->mmio_exits = c->mmio_exits;
+	o->exit_handling_ns = hw ? (int64_t)c->exit_handling_ns : -1;
+	for (size_t i = 0; i < vm->nbuckets; i++) {
+		const struct vm_bucket *b = &vm->buckets[i];
+		uint64_t n = summary ? b->total.count : b->delta.count;
+		struct out_count *dst;
+
+		if (!n)
+			continue;
+		switch (b->kind) {
+		case IOTRACE_KVM_USERSPACE:
+			dst = &vb->user[o->n_userspace_exits_by_reason++];
+			break;
+		case IOTRACE_KVM_PIO:
+			dst = &vb->pio[o->n_pio_ports++];
+			break;
+		case IOTRACE_KVM_MMIO:
+			dst = &vb->mmio[o->n_mmio_pages++];
+			break;
+		default:
+			dst = &vb->exits[o->n_exits_by_reason++];
+		}
+		dst->name = bucket_name(b, vb->names[i], sizeof(vb->names[i]));
+		dst->n = n;
+	}
+	qsort(vb->exits, o->n_exits_by_reason, sizeof(vb->exits[0]), count_desc);
+	qsort(vb->user, o->n_userspace_exits_by_reason, sizeof(vb->user[0]), count_desc);
+	qsort(vb->pio, o->n_pio_ports, sizeof(vb->pio[0]), count_desc);
+	qsort(vb->mmio, o->n_mmio_pages, sizeof(vb->mmio[0]), count_desc);
+	o->exits_by_reason = vb->exits;
+	o->userspace_exits_by_reason = vb->user;
+	o->pio_ports = vb->pio;
+	o->mmio_pages = vb->mmio;
+
+	for (int k = 0; k < VM_ROLE_MAX; k++) {
+		const struct vm_role_stats *rs = &vm->roles[k];
+		const struct vm_counters *rc = summary ? &rs->total : &rs->delta;
+		uint32_t threads = summary ? rs->threads_total : rs->threads;
+		struct out_vm_role *dst;
+
+		if (!threads)
+			continue;
+		dst = &vb->roles[o->nroles++];
+		dst->role = vm_role_name((enum vm_role)k);
+		dst->threads = threads;
+		dst->cpu_ns = rc->cpu_ns;
+		dst->guest_ns = vm_counters_guest_ns(rc);
+		dst->read_ops = rc->rd_ops;
+		dst->write_ops = rc->wr_ops;
+		dst->read_bytes = rc->rd_bytes;
+		dst->write_bytes = rc->wr_bytes;
+	}
+	o->roles = vb->roles;
+
+	o->exits_per_io = ops ? (double)o->exits / ops : -1;
+	/* Host cycles: the share of the cycles not spent in the guest. */
+	host_cycles = c->cpu_ns ? (uint64_t)((double)row->cycles * o->host_ns / c->cpu_ns) : 0;
+	o->host_cycles_per_io = ops ? (double)host_cycles / ops : -1;
+	row->vm = o;
+}
+
 static int write_row(struct recorder *r, const struct out_row *row)
 {
 	int err = out_row(&r->out, row);
@@ -208,6 +404,19 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 		if (err)
 			return err;
 	}
+	for (size_t i = 0; i < r->vms.n; i++) {
+		struct vm_entry *vm = r->vms.vms[i];
+
+		if (!(summary ? vm->ever_active : vm->active))
+			continue;
+		identify_vm(r, vm);
+		if (!wanted(r, vm->cgroup_id))
+			continue;
+		fill_vm_row(r, &row, r->vmrow, vm, summary, interval_s);
+		err = write_row(r, &row);
+		if (err)
+			return err;
+	}
 	err = summary ? write_self(r, interval_s, r->coll.counters, r->coll.prog_missed, true) :
 			write_self(r, interval_s, r->coll.counters_delta, r->coll.prog_missed_delta,
 				   false);
@@ -249,11 +458,14 @@ static int run_loop(struct recorder *r, const sigset_t *stopset)
 		now = mono_now();
 		if (o->duration_s > 0 && now - t0 >= o->duration_s - 1e-6)
 			stop = true;
-		err = collector_read(&r->coll, &r->table);
+		err = collector_read(&r->coll, &r->table, &r->vms);
 		if (err) {
 			fprintf(stderr, "iotrace: cannot read the BPF maps: %s\n", strerror(-err));
 			return err;
 		}
+		/* Name new VMs now, while their processes can still be asked. */
+		for (size_t i = 0; i < r->vms.n; i++)
+			identify_vm(r, r->vms.vms[i]);
 		err = emit(r, OUT_ROW_INTERVAL, now - last);
 		if (err)
 			return err;
@@ -296,7 +508,9 @@ int cmd_record(int argc, char **argv)
 	if (resolve_filters(&r))
 		return 1;
 	r.cache = cgfs_cache_new(r.mount, IOTRACE_MAX_WORKLOADS);
-	if (!r.cache || wl_table_init(&r.table, IOTRACE_MAX_WORKLOADS)) {
+	r.vmrow = malloc(sizeof(*r.vmrow));
+	if (!r.cache || !r.vmrow || wl_table_init(&r.table, IOTRACE_MAX_WORKLOADS) ||
+	    vm_table_init(&r.vms, IOTRACE_MAX_VMS)) {
 		fprintf(stderr, "iotrace: out of memory\n");
 		goto out;
 	}
@@ -336,6 +550,8 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "iotrace: %s\n", err);
 		goto out;
 	}
+	/* libvirt names VMs when its daemon runs; else QEMU's -name does. */
+	r.libvirt = vm_libvirt_open(NULL);
 	if (collector_init(&r.coll, &r.loader)) {
 		fprintf(stderr, "iotrace: cannot set up the collector: out of memory\n");
 		goto out;
@@ -366,6 +582,9 @@ out:
 		ret = 1;
 	}
 	wl_table_free(&r.table);
+	vm_table_free(&r.vms);
+	vm_libvirt_close(r.libvirt);
+	free(r.vmrow);
 	cgfs_cache_free(r.cache);
 	return ret;
 }

@@ -6,6 +6,10 @@
  * The runs go to CPU 0 with BPF_F_TEST_RUN_ON_CPU while this process is
  * pinned there: the handler then runs from an IPI on top of this process,
  * current is this process, and its slice is charged to this cgroup.
+ *
+ * The KVM handlers are tested the same way, this process playing the vCPU
+ * thread: kvm_exit and kvm_entry never fire on the PVM host the tests run
+ * on, and a real vCPU could not be steered to a chosen exit anyway.
  */
 #define _GNU_SOURCE /* sched_setaffinity */
 #include <stdarg.h>
@@ -28,8 +32,10 @@
 #include <bpf/libbpf.h>
 
 #include "cgroupfs.h"
+#include "fake_vcpu.skel.h"
 #include "iotrace.h"
 #include "iotrace.skel.h"
+#include "proc_ident.h"
 
 static uint64_t now_ns(void)
 {
@@ -68,8 +74,9 @@ static uint64_t own_cgroup_id(void)
 	return id;
 }
 
-/* Open and load the raw_tp variant, attach nothing. */
-static struct iotrace_bpf *load_raw(bool use_pmu, uint64_t attach_ns)
+/* Open and load the raw_tp variant with this vCPU layout, attach nothing. */
+static struct iotrace_bpf *load_raw_layout(bool use_pmu, uint64_t attach_ns,
+					   const struct iotrace_kvm_layout *layout)
 {
 	struct iotrace_bpf *skel = iotrace_bpf__open();
 	struct bpf_program *prog;
@@ -83,10 +90,17 @@ static struct iotrace_bpf *load_raw(bool use_pmu, uint64_t attach_ns)
 	}
 	skel->rodata->use_pmu = use_pmu;
 	skel->rodata->attach_ns = attach_ns;
+	if (layout)
+		skel->rodata->kvm_layout = *layout;
 	bpf_map__set_max_entries(skel->maps.pmu, libbpf_num_possible_cpus());
 	if (iotrace_bpf__load(skel))
 		fail_msg("cannot load the raw_tp programs: %s", strerror(errno));
 	return skel;
+}
+
+static struct iotrace_bpf *load_raw(bool use_pmu, uint64_t attach_ns)
+{
+	return load_raw_layout(use_pmu, attach_ns, NULL);
 }
 
 static void run_on_cpu(struct bpf_program *prog, __u64 *args, size_t nargs, int cpu)
@@ -168,10 +182,14 @@ static void test_flush_charges_run_time(void **state)
 
 	(void)state;
 	pin_cpu0();
-	/* The first sighting charges the slice current is in; start after it. */
+	/*
+	 * The first sighting charges the slice current is in; start after it.
+	 * Later flushes charge everything since it, reading `first` included,
+	 * so the wall-time bound starts before it.
+	 */
+	t0 = now_ns();
 	run_on_cpu0(skel->progs.iotrace_flush, args, 1);
 	first = cpu_stats_of(skel, id).cpu_ns;
-	t0 = now_ns();
 	run_on_cpu0(skel->progs.iotrace_flush, args, 1);
 	r1 = own_runtime_ns();
 	spin_ns(30 * 1000 * 1000);
@@ -205,9 +223,9 @@ static void test_charge_points_never_double_count(void **state)
 
 	(void)state;
 	pin_cpu0();
+	t0 = now_ns(); /* before the first sighting: later charges start there */
 	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
 	first = cpu_stats_of(skel, id).cpu_ns; /* first sighting: current slice */
-	t0 = now_ns();
 	r1 = own_runtime_ns();
 	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
 	spin_ns(10 * 1000 * 1000);
@@ -394,6 +412,441 @@ static void test_missed_completion_recovered_on_key_reuse(void **state)
 	iotrace_bpf__destroy(skel);
 }
 
+/*
+ * KVM.  The fake vCPU is the value of fake_vcpu.bpf.c's array: kernel
+ * memory at a fixed address, which the handler reads with the probe helper
+ * as it would a struct vcpu_vmx or vcpu_svm.  Offsets below are arbitrary
+ * (not the kernel's): the rodata layout says where things are.
+ */
+#define FAKE_SIZE 4096
+#define FAKE_VMX_REASON 0x1a4
+#define FAKE_SVM_VMCB 0x40
+#define FAKE_VMCB 0x800 /* the fake vmcb, inside the same value */
+#define FAKE_SVM_CODE 0x70
+#define FAKE_FILL 0xcc /* everywhere else: a misplaced read sees 0xcccccccc */
+
+#define VMX_EXIT_IO_INSTRUCTION 30
+#define VMX_EXIT_FAILED_INVALID_STATE 0x80000021U /* FAILED_VMENTRY | INVALID_STATE */
+#define SVM_EXIT_IOIO 0x07b
+#define KVM_EXIT_IO 2
+#define KVM_TRACE_MMIO_READ_UNSATISFIED 0
+#define KVM_TRACE_MMIO_READ 1
+#define KVM_TRACE_MMIO_WRITE 2
+
+struct fake_vcpu {
+	struct fake_vcpu_bpf *skel;
+	uint64_t addr; /* kernel address of mem's copy */
+	uint8_t mem[FAKE_SIZE];
+};
+
+static void fake_open(struct fake_vcpu *f)
+{
+	__u64 args[1] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+	memset(f->mem, FAKE_FILL, sizeof(f->mem));
+	f->skel = fake_vcpu_bpf__open_and_load();
+	if (!f->skel)
+		fail_msg("cannot load the fake vCPU: %s", strerror(errno));
+	assert_int_equal(bpf_map__value_size(f->skel->maps.fake_mem), FAKE_SIZE);
+	if (bpf_prog_test_run_opts(bpf_program__fd(f->skel->progs.fake_vcpu_addr), &opts))
+		fail_msg("test run of fake_vcpu_addr failed: %s", strerror(errno));
+	f->addr = f->skel->bss->fake_addr;
+	assert_true(f->addr != 0);
+}
+
+/* Copy mem into the kernel's value; an array value never moves. */
+static void fake_store(struct fake_vcpu *f)
+{
+	__u32 key = 0;
+
+	assert_int_equal(
+		bpf_map_update_elem(bpf_map__fd(f->skel->maps.fake_mem), &key, f->mem, BPF_ANY), 0);
+}
+
+static void fake_put32(struct fake_vcpu *f, size_t off, uint32_t v)
+{
+	memcpy(f->mem + off, &v, sizeof(v));
+}
+
+static void fake_put64(struct fake_vcpu *f, size_t off, uint64_t v)
+{
+	memcpy(f->mem + off, &v, sizeof(v));
+}
+
+static void fake_close(struct fake_vcpu *f)
+{
+	fake_vcpu_bpf__destroy(f->skel);
+}
+
+/*
+ * Without BPF_F_TEST_RUN_ON_CPU a raw_tp program runs in the caller's own
+ * context, as the KVM tracepoints run in the vCPU thread's: current is
+ * this thread.
+ */
+static void run_here(struct bpf_program *prog, __u64 *args, size_t nargs)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = nargs * sizeof(__u64));
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+		fail_msg("test run of %s failed: %s", bpf_program__name(prog), strerror(errno));
+}
+
+static void kvm_exit_run(struct iotrace_bpf *skel, uint64_t vcpu, uint32_t isa)
+{
+	__u64 args[2] = { vcpu, isa };
+
+	run_here(skel->progs.kvm_exit_raw, args, 2);
+}
+
+static void kvm_entry_run(struct iotrace_bpf *skel, uint64_t vcpu)
+{
+	__u64 args[2] = { vcpu, 0 /* immediate_exit */ };
+
+	run_here(skel->progs.kvm_entry_raw, args, 2);
+}
+
+static uint32_t own_tid(void)
+{
+	return (uint32_t)syscall(SYS_gettid);
+}
+
+/* This thread's VM counters summed over CPUs; false when it has none. */
+static bool own_thread_stats(struct iotrace_bpf *skel, struct iotrace_thread_stats *sum)
+{
+	struct iotrace_thread_key key = { .tgid = (uint32_t)getpid(), .tid = own_tid() };
+	int ncpus = libbpf_num_possible_cpus();
+	struct iotrace_thread_stats *v = calloc(ncpus, sizeof(*v));
+	const size_t nfields = sizeof(*sum) / sizeof(__u64);
+	bool found;
+
+	assert_non_null(v);
+	memset(sum, 0, sizeof(*sum));
+	found = bpf_map_lookup_elem(bpf_map__fd(skel->maps.thread_stats), &key, v) == 0;
+	for (int i = 0; found && i < ncpus; i++)
+		for (size_t j = 0; j < nfields; j++)
+			((__u64 *)sum)[j] += ((__u64 *)&v[i])[j];
+	free(v);
+	return found;
+}
+
+static struct iotrace_thread_stats own_thread_stats_present(struct iotrace_bpf *skel)
+{
+	struct iotrace_thread_stats s;
+
+	if (!own_thread_stats(skel, &s))
+		fail_msg("no thread_stats entry for this thread");
+	return s;
+}
+
+/* This process's kvm_counts bucket summed over CPUs; false when absent. */
+static bool kvm_count_of(struct iotrace_bpf *skel, __u32 kind, __u64 code,
+			 struct iotrace_kvm_count *sum)
+{
+	struct iotrace_kvm_key key = { .tgid = (uint32_t)getpid(), .kind = kind, .code = code };
+	int ncpus = libbpf_num_possible_cpus();
+	struct iotrace_kvm_count *v = calloc(ncpus, sizeof(*v));
+	bool found;
+
+	assert_non_null(v);
+	memset(sum, 0, sizeof(*sum));
+	found = bpf_map_lookup_elem(bpf_map__fd(skel->maps.kvm_counts), &key, v) == 0;
+	for (int i = 0; found && i < ncpus; i++) {
+		sum->count += v[i].count;
+		sum->ns += v[i].ns;
+	}
+	free(v);
+	return found;
+}
+
+static void assert_kvm_count(struct iotrace_bpf *skel, __u32 kind, __u64 code, __u64 count)
+{
+	struct iotrace_kvm_count c;
+
+	if (!kvm_count_of(skel, kind, code, &c))
+		fail_msg("no kvm_counts entry for kind %u code %#llx", kind,
+			 (unsigned long long)code);
+	if (c.count != count)
+		fail_msg("kind %u code %#llx: count %llu, expected %llu", kind,
+			 (unsigned long long)code, (unsigned long long)c.count,
+			 (unsigned long long)count);
+}
+
+static void assert_no_kvm_count(struct iotrace_bpf *skel, __u32 kind, __u64 code)
+{
+	struct iotrace_kvm_count c;
+
+	if (kvm_count_of(skel, kind, code, &c))
+		fail_msg("unexpected kvm_counts entry for kind %u code %#llx (count %llu)", kind,
+			 (unsigned long long)code, (unsigned long long)c.count);
+}
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * This process is in vm_procs with its own start time.  The kernel keeps
+ * it in CLOCK_MONOTONIC ns (task->start_time); /proc's field 22 is the same
+ * instant in CLOCK_BOOTTIME clock ticks, which is ahead by the time spent
+ * suspended (taken as unchanged since this process started).
+ */
+static void assert_own_vm_proc(struct iotrace_bpf *skel)
+{
+	__u32 tgid = (uint32_t)getpid();
+	struct iotrace_vm_proc vp;
+	struct proc_ident id;
+	uint64_t boot_off, tick_ns, ticks;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.vm_procs), &tgid, &vp))
+		fail_msg("this process (%u) is not in vm_procs", tgid);
+	assert_int_equal(proc_ident_read(NULL, (int)tgid, &id), 0);
+	boot_off = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+	tick_ns = 1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK);
+	ticks = (vp.start_ns + boot_off) / tick_ns;
+	if (vp.start_ns == 0 || vp.start_ns > now_ns() || ticks + 1 < id.start_ticks ||
+	    ticks > id.start_ticks + 1)
+		fail_msg("vm_procs start_ns %llu (%llu ticks), /proc says %llu ticks",
+			 (unsigned long long)vp.start_ns, (unsigned long long)ticks,
+			 (unsigned long long)id.start_ticks);
+}
+
+static void assert_within(const char *what, uint64_t v, uint64_t lo, uint64_t hi)
+{
+	if (v < lo || v > hi)
+		fail_msg("%s %llu ns, expected within [%llu, %llu]", what, (unsigned long long)v,
+			 (unsigned long long)lo, (unsigned long long)hi);
+}
+
+/*
+ * A VMX exit, its entry, and the next exit: the first KVM event enters this
+ * process as a VM; the reason is read at the layout's offset and counted
+ * whole (flag bits included, as kvm_exit prints it); exit -> entry is
+ * handling time, charged to the thread and to the exit's reason, and
+ * entry -> exit is guest time.
+ */
+static void test_kvm_vmx_exit_entry_exit(void **state)
+{
+	const struct iotrace_kvm_layout layout = { .vmx_reason_off = FAKE_VMX_REASON };
+	struct iotrace_bpf *skel = load_raw_layout(false, 0, &layout);
+	uint64_t t0, t1, t2, t3, t4, t5;
+	struct iotrace_thread_stats s;
+	struct iotrace_kvm_count c;
+	struct fake_vcpu f;
+
+	(void)state;
+	fake_open(&f);
+	fake_put32(&f, FAKE_VMX_REASON, VMX_EXIT_IO_INSTRUCTION);
+	fake_store(&f);
+	assert_int_equal(skel->bss->vm_state.nr_vms, 0);
+
+	t0 = now_ns();
+	kvm_exit_run(skel, f.addr, IOTRACE_KVM_VMX);
+	t1 = now_ns();
+	assert_own_vm_proc(skel);
+	assert_int_equal(skel->bss->vm_state.nr_vms, 1);
+	assert_true(skel->bss->vm_state.generation >= 1);
+	s = own_thread_stats_present(skel);
+	assert_int_equal(s.kvm_exits, 1);
+	assert_int_equal(s.exit_handling_ns, 0);
+	assert_int_equal(s.guest_ns, 0);
+	assert_kvm_count(skel, IOTRACE_KVM_VMX, VMX_EXIT_IO_INSTRUCTION, 1);
+
+	spin_ns(2 * 1000 * 1000);
+	t2 = now_ns();
+	kvm_entry_run(skel, f.addr);
+	t3 = now_ns();
+	s = own_thread_stats_present(skel);
+	assert_within("exit handling", s.exit_handling_ns, t2 - t1, t3 - t0);
+	assert_true(kvm_count_of(skel, IOTRACE_KVM_VMX, VMX_EXIT_IO_INSTRUCTION, &c));
+	assert_int_equal(c.count, 1);
+	assert_int_equal(c.ns, s.exit_handling_ns);
+
+	spin_ns(2 * 1000 * 1000);
+	fake_put32(&f, FAKE_VMX_REASON, VMX_EXIT_FAILED_INVALID_STATE);
+	fake_store(&f);
+	t4 = now_ns();
+	kvm_exit_run(skel, f.addr, IOTRACE_KVM_VMX);
+	t5 = now_ns();
+	s = own_thread_stats_present(skel);
+	assert_int_equal(s.kvm_exits, 2);
+	assert_within("guest", s.guest_ns, t4 - t3, t5 - t2);
+	assert_kvm_count(skel, IOTRACE_KVM_VMX, VMX_EXIT_FAILED_INVALID_STATE, 1);
+	assert_no_kvm_count(skel, IOTRACE_KVM_VMX, VMX_EXIT_FAILED_INVALID_STATE & 0xffff);
+	assert_kvm_count(skel, IOTRACE_KVM_VMX, VMX_EXIT_IO_INSTRUCTION, 1);
+	/* Still the same VM: entered once. */
+	assert_int_equal(skel->bss->vm_state.nr_vms, 1);
+
+	fake_close(&f);
+	iotrace_bpf__destroy(skel);
+}
+
+/* The fake vcpu_svm's vmcb pointer, to the fake vmcb, with this exit code. */
+static void fake_svm(struct fake_vcpu *f, uint64_t code)
+{
+	fake_put64(f, FAKE_SVM_VMCB, f->addr + FAKE_VMCB);
+	fake_put64(f, FAKE_VMCB + FAKE_SVM_CODE, code);
+	fake_store(f);
+}
+
+/*
+ * An SVM exit: the code is read through the vCPU's vmcb pointer (not at
+ * the same offset from the vCPU, where the fill is), whole, and counted
+ * under SVM; the VMX reason is unknown in the same layout.
+ */
+static void test_kvm_svm_exit(void **state)
+{
+	const struct iotrace_kvm_layout layout = {
+		.svm_vmcb_off = FAKE_SVM_VMCB,
+		.svm_code_off = FAKE_SVM_CODE,
+		.svm_code_size = 8,
+	};
+	struct iotrace_bpf *skel = load_raw_layout(false, 0, &layout);
+	struct iotrace_thread_stats s;
+	struct iotrace_kvm_count c;
+	struct fake_vcpu f;
+
+	(void)state;
+	fake_open(&f);
+	fake_svm(&f, SVM_EXIT_IOIO);
+	kvm_exit_run(skel, f.addr, IOTRACE_KVM_SVM);
+	assert_own_vm_proc(skel);
+	assert_kvm_count(skel, IOTRACE_KVM_SVM, SVM_EXIT_IOIO, 1);
+	spin_ns(1000 * 1000);
+	kvm_entry_run(skel, f.addr);
+	s = own_thread_stats_present(skel);
+	assert_int_equal(s.kvm_exits, 1);
+	assert_true(s.exit_handling_ns >= 1000 * 1000);
+	assert_true(kvm_count_of(skel, IOTRACE_KVM_SVM, SVM_EXIT_IOIO, &c));
+	assert_int_equal(c.ns, s.exit_handling_ns);
+
+	/* All 64 bits count with an 8-byte exit_code. */
+	fake_svm(&f, 0x100000000ULL | SVM_EXIT_IOIO);
+	kvm_exit_run(skel, f.addr, IOTRACE_KVM_SVM);
+	assert_kvm_count(skel, IOTRACE_KVM_SVM, 0x100000000ULL | SVM_EXIT_IOIO, 1);
+
+	kvm_exit_run(skel, f.addr, IOTRACE_KVM_VMX);
+	assert_kvm_count(skel, IOTRACE_KVM_VMX, IOTRACE_KVM_REASON_UNKNOWN, 1);
+	assert_int_equal(own_thread_stats_present(skel).kvm_exits, 3);
+	assert_int_equal(skel->bss->vm_state.nr_vms, 1);
+
+	fake_close(&f);
+	iotrace_bpf__destroy(skel);
+}
+
+/* A 32-bit exit_code (older kernels): the word after it is exit_code_hi, not ours. */
+static void test_kvm_svm_u32_exit_code(void **state)
+{
+	const struct iotrace_kvm_layout layout = {
+		.svm_vmcb_off = FAKE_SVM_VMCB,
+		.svm_code_off = FAKE_SVM_CODE,
+		.svm_code_size = 4,
+	};
+	struct iotrace_bpf *skel = load_raw_layout(false, 0, &layout);
+	struct fake_vcpu f;
+
+	(void)state;
+	fake_open(&f);
+	fake_svm(&f, 0xdeadbeef00000000ULL | SVM_EXIT_IOIO);
+	kvm_exit_run(skel, f.addr, IOTRACE_KVM_SVM);
+	assert_kvm_count(skel, IOTRACE_KVM_SVM, SVM_EXIT_IOIO, 1);
+	assert_no_kvm_count(skel, IOTRACE_KVM_SVM, 0xdeadbeef00000000ULL | SVM_EXIT_IOIO);
+	fake_close(&f);
+	iotrace_bpf__destroy(skel);
+}
+
+/* No layout (no BTF for the vendor structs): exits are still counted, as unknown. */
+static void test_kvm_unknown_layout(void **state)
+{
+	const struct iotrace_kvm_layout layout = { 0 };
+	struct iotrace_bpf *skel = load_raw_layout(false, 0, &layout);
+	struct fake_vcpu f;
+
+	(void)state;
+	fake_open(&f);
+	fake_put32(&f, FAKE_VMX_REASON, VMX_EXIT_IO_INSTRUCTION);
+	fake_svm(&f, SVM_EXIT_IOIO);
+	kvm_exit_run(skel, f.addr, IOTRACE_KVM_SVM);
+	assert_kvm_count(skel, IOTRACE_KVM_SVM, IOTRACE_KVM_REASON_UNKNOWN, 1);
+	assert_no_kvm_count(skel, IOTRACE_KVM_SVM, SVM_EXIT_IOIO);
+	kvm_exit_run(skel, f.addr, IOTRACE_KVM_VMX);
+	assert_kvm_count(skel, IOTRACE_KVM_VMX, IOTRACE_KVM_REASON_UNKNOWN, 1);
+	assert_no_kvm_count(skel, IOTRACE_KVM_VMX, VMX_EXIT_IO_INSTRUCTION);
+	assert_int_equal(own_thread_stats_present(skel).kvm_exits, 2);
+	assert_own_vm_proc(skel);
+	fake_close(&f);
+	iotrace_bpf__destroy(skel);
+}
+
+/* Exits to the VMM by KVM_EXIT_* reason; one ended by a signal is a "restart". */
+static void test_kvm_userspace_exits(void **state)
+{
+	struct iotrace_bpf *skel = load_raw(false, 0);
+	__u64 io[2] = { KVM_EXIT_IO, 0 }; /* reason, errno */
+	__u64 intr[2] = { KVM_EXIT_IO, (__u64)-4 /* -EINTR */ };
+
+	(void)state;
+	run_here(skel->progs.kvm_userspace_exit_raw, io, 2);
+	assert_own_vm_proc(skel);
+	assert_int_equal(skel->bss->vm_state.nr_vms, 1);
+	assert_int_equal(own_thread_stats_present(skel).userspace_exits, 1);
+	assert_kvm_count(skel, IOTRACE_KVM_USERSPACE, KVM_EXIT_IO, 1);
+
+	run_here(skel->progs.kvm_userspace_exit_raw, intr, 2);
+	assert_int_equal(own_thread_stats_present(skel).userspace_exits, 2);
+	assert_kvm_count(skel, IOTRACE_KVM_USERSPACE, ~0ULL, 1);
+	assert_kvm_count(skel, IOTRACE_KVM_USERSPACE, KVM_EXIT_IO, 1);
+	assert_int_equal(own_thread_stats_present(skel).kvm_exits, 0);
+	iotrace_bpf__destroy(skel);
+}
+
+/*
+ * Port I/O by 8-port range, MMIO by 4 KiB page.  An unsatisfied read
+ * (fired before the exit to the VMM, then again as a read once answered)
+ * is not counted, so each access counts once.
+ */
+static void test_kvm_pio_mmio(void **state)
+{
+	struct iotrace_bpf *skel = load_raw(false, 0);
+	/* rw, port, size, count, data */
+	__u64 pio13[5] = { 1, 0x13, 1, 1, 0 }, pio17[5] = { 0, 0x17, 1, 1, 0 };
+	__u64 pio18[5] = { 1, 0x18, 1, 1, 0 };
+	/* type, len, gpa, val */
+	__u64 unsat[4] = { KVM_TRACE_MMIO_READ_UNSATISFIED, 4, 0xd0000123, 0 };
+	__u64 wr[4] = { KVM_TRACE_MMIO_WRITE, 4, 0xd0000123, 0 };
+	__u64 rd[4] = { KVM_TRACE_MMIO_READ, 4, 0xd0000ffc, 0 };
+	struct iotrace_thread_stats s;
+
+	(void)state;
+	run_here(skel->progs.kvm_pio_raw, pio13, 5);
+	run_here(skel->progs.kvm_pio_raw, pio17, 5);
+	run_here(skel->progs.kvm_pio_raw, pio18, 5);
+	assert_own_vm_proc(skel);
+	assert_kvm_count(skel, IOTRACE_KVM_PIO, 0x10, 2);
+	assert_kvm_count(skel, IOTRACE_KVM_PIO, 0x18, 1);
+	assert_no_kvm_count(skel, IOTRACE_KVM_PIO, 0x13);
+	assert_int_equal(own_thread_stats_present(skel).pio_exits, 3);
+
+	run_here(skel->progs.kvm_mmio_raw, unsat, 4);
+	assert_int_equal(own_thread_stats_present(skel).mmio_exits, 0);
+	assert_no_kvm_count(skel, IOTRACE_KVM_MMIO, 0xd0000000);
+	assert_no_kvm_count(skel, IOTRACE_KVM_MMIO, 0xd0000123);
+
+	run_here(skel->progs.kvm_mmio_raw, wr, 4);
+	run_here(skel->progs.kvm_mmio_raw, rd, 4);
+	s = own_thread_stats_present(skel);
+	assert_int_equal(s.mmio_exits, 2);
+	assert_int_equal(s.pio_exits, 3);
+	assert_kvm_count(skel, IOTRACE_KVM_MMIO, 0xd0000000, 2);
+	assert_no_kvm_count(skel, IOTRACE_KVM_MMIO, 0xd0000123);
+	assert_int_equal(skel->bss->vm_state.nr_vms, 1);
+	iotrace_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +858,12 @@ int main(void)
 		cmocka_unit_test(test_unseen_completion_is_unattributed),
 		cmocka_unit_test(test_empty_completion_is_not_io),
 		cmocka_unit_test(test_missed_completion_recovered_on_key_reuse),
+		cmocka_unit_test(test_kvm_vmx_exit_entry_exit),
+		cmocka_unit_test(test_kvm_svm_exit),
+		cmocka_unit_test(test_kvm_svm_u32_exit_code),
+		cmocka_unit_test(test_kvm_unknown_layout),
+		cmocka_unit_test(test_kvm_userspace_exits),
+		cmocka_unit_test(test_kvm_pio_mmio),
 	};
 
 	if (geteuid() != 0) {

@@ -153,15 +153,20 @@ static const char csv_header[] =
 	"workload.runtime,workload.container_id,workload.name,cpu.ns,cpu.cycles,"
 	"cpu.cycles_source,block.read_ops,block.write_ops,block.read_bytes,"
 	"block.write_bytes,block.lat_p50_us,block.lat_p99_us,derived.iops,"
-	"derived.cycles_per_io";
+	"derived.cycles_per_io,workload.pid,workload.vm_name,workload.vm_uuid,cpu.guest_ns,"
+	"cpu.host_ns,kvm.exits_source,kvm.exits,kvm.userspace_exits,kvm.pio_exits,"
+	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io";
+
+/* A row that is not a VM's leaves the VM columns empty. */
+#define NO_VM ",,,,,,,,,,,,,"
 
 static const char full_csv[] = "interval,2026-11-25T02:46:33.123Z,1.000,container,1234,"
 			       "/system.slice/docker-abc.scope,docker,abc123,web,1500000,"
 			       "3900000,tsc-estimate,10,5,40960,20480,12.346,250.500,15.000,"
-			       "260000.0\n";
+			       "260000.0" NO_VM "\n";
 
 static const char idle_csv[] = "summary,2000-02-29T23:59:59.005Z,10.000,cgroup,77,,,,idle,0,0,"
-			       "pmu,0,0,0,0,,,0.000,\n";
+			       "pmu,0,0,0,0,,,0.000," NO_VM "\n";
 
 /*
  * Cgroup names can hold any byte but NUL.  Expected: JSON escapes, bytes
@@ -554,7 +559,7 @@ static void test_csv_quoting(void **state)
 	assert_int_equal(out_row(&w, &r), 0);
 	snprintf(want, sizeof(want),
 		 "%s\nsummary,2000-02-29T23:59:59.005Z,10.000,cgroup,77,\"/x,y\","
-		 "\"cr\rhere\",\"\"\"\",\"a,b\"\"c\nd\",0,0,pmu,0,0,0,0,,,0.000,\n",
+		 "\"cr\rhere\",\"\"\"\",\"a,b\"\"c\nd\",0,0,pmu,0,0,0,0,,,0.000," NO_VM "\n",
 		 csv_header);
 	assert_string_equal(sink_text(&s), want);
 	sink_close(&s);
@@ -664,10 +669,89 @@ static void test_self_inflight_null(void **state)
 	sink_close(&s);
 }
 
+/* A VM row: the workload, cpu and derived objects gain fields; kvm and threads follow block. */
+static void test_vm_row(void **state)
+{
+	static const struct out_count reasons[] = { { "KVM_EXIT_IO", 10000 },
+						    { "KVM_EXIT_HLT", 1 } };
+	static const struct out_count ports[] = { { "0x10", 10000 } };
+	static const struct out_vm_role roles[] = {
+		{ "vcpu", 1, 112000, 0, 0, 0, 0, 0 },
+		{ "iothread", 1, 48000, 0, 7500, 2500, 30720000, 10240000 },
+	};
+	const struct out_vm vm = {
+		.pid = 4242,
+		.vm_name = "web\"1",
+		.vm_uuid = NULL,
+		.guest_ns = 0,
+		.host_ns = 160000,
+		.exits_source = "userspace_exit",
+		.exits = 10001,
+		.userspace_exits = 10001,
+		.pio_exits = 10000,
+		.mmio_exits = 0,
+		.exit_handling_ns = -1,
+		.userspace_exits_by_reason = reasons,
+		.n_userspace_exits_by_reason = 2,
+		.pio_ports = ports,
+		.n_pio_ports = 1,
+		.roles = roles,
+		.nroles = 2,
+		.exits_per_io = 1.0001,
+		.host_cycles_per_io = 41.6,
+	};
+	struct out_row r = full_row();
+	struct out_writer w;
+	struct sink s;
+
+	(void)state;
+	r.wl.kind = WL_KIND_VM;
+	r.vm = &vm;
+	sink_open(&s);
+	out_init(&w, s.f, OUT_JSON);
+	assert_int_equal(out_row(&w, &r), 0);
+	assert_string_equal(
+		sink_text(&s),
+		"{\"type\":\"interval\",\"ts\":\"2026-11-25T02:46:33.123Z\",\"interval_s\":1.000,"
+		"\"workload\":{\"kind\":\"vm\",\"cgroup_id\":1234,"
+		"\"cgroup_path\":\"/system.slice/docker-abc.scope\",\"runtime\":\"docker\","
+		"\"container_id\":\"abc123\",\"name\":\"web\",\"pid\":4242,\"vm_name\":\"web\\\"1\","
+		"\"vm_uuid\":null},\"cpu\":{\"ns\":1500000,\"cycles\":3900000,"
+		"\"cycles_source\":\"tsc-estimate\",\"guest_ns\":0,\"host_ns\":160000},"
+		"\"block\":{\"read_ops\":10,\"write_ops\":5,\"read_bytes\":40960,"
+		"\"write_bytes\":20480,\"lat_p50_us\":12.346,\"lat_p99_us\":250.500},"
+		"\"kvm\":{\"exits_source\":\"userspace_exit\",\"exits\":10001,\"exits_by_reason\":{},"
+		"\"userspace_exits\":10001,\"pio_exits\":10000,\"mmio_exits\":0,"
+		"\"exit_handling_ns\":null,"
+		"\"userspace_exits_by_reason\":{\"KVM_EXIT_IO\":10000,\"KVM_EXIT_HLT\":1},"
+		"\"pio_exits_by_port\":{\"0x10\":10000},\"mmio_exits_by_page\":{}},"
+		"\"threads\":[{\"role\":\"vcpu\",\"threads\":1,\"cpu_ns\":112000,\"guest_ns\":0,"
+		"\"read_ops\":0,\"write_ops\":0,\"read_bytes\":0,\"write_bytes\":0},"
+		"{\"role\":\"iothread\",\"threads\":1,\"cpu_ns\":48000,\"guest_ns\":0,"
+		"\"read_ops\":7500,\"write_ops\":2500,\"read_bytes\":30720000,"
+		"\"write_bytes\":10240000}],"
+		"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,\"exits_per_io\":1.0001,"
+		"\"host_cycles_per_io\":41.6}}\n");
+	assert_int_equal(run_with_input(JQ
+					" -e '.kvm.pio_exits_by_port.\"0x10\" == 10000' >/dev/null",
+					s.buf, NULL, 0),
+			 0);
+	sink_close(&s);
+
+	sink_open(&s);
+	out_init(&w, s.f, OUT_CSV);
+	assert_int_equal(out_row(&w, &r), 0);
+	assert_non_null(strstr(sink_text(&s),
+			       ",260000.0,4242,\"web\"\"1\",,0,160000,userspace_exit,10001,10001,"
+			       "10000,0,,1.0001,41.6\n"));
+	sink_close(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self_inflight_null),
+		cmocka_unit_test(test_vm_row),
 		cmocka_unit_test(test_format_ts),
 		cmocka_unit_test(test_json_full_row),
 		cmocka_unit_test(test_json_big_numbers),
