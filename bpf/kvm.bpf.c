@@ -225,6 +225,31 @@ static __always_inline void on_mmio(int type, __u64 gpa)
 	kvm_count(tgid, IOTRACE_KVM_MMIO, gpa & IOTRACE_KVM_MMIO_BUCKET_MASK, 1, 0);
 }
 
+/* A VMM exec'd: a VM from its first instruction, KVM or not. */
+static __always_inline void on_exec(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	char comm[16];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (iotrace_is_vmm_comm(comm))
+		vm_enter(task, task_state_of(task));
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(vm_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	on_exec();
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(vm_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	on_exec();
+	return 0;
+}
+
 SEC("tp_btf/kvm_exit")
 int BPF_PROG(kvm_exit_btf, struct kvm_vcpu *vcpu, u32 isa)
 {

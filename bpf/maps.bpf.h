@@ -203,7 +203,15 @@ static __always_inline __u32 vm_tgid_of(struct task_struct *task, struct task_st
 		return ts->vm_tgid;
 	tgid = BPF_CORE_READ(task, tgid);
 	vp = bpf_map_lookup_elem(&vm_procs, &tgid);
-	/* A reused pid is another process: it is not that VM. */
+	/*
+	 * User space enters the VMs it finds running at start without their
+	 * start time, which only the kernel has in these units: the first
+	 * thread seen fills it in.  After that, a reused pid is another
+	 * process, not that VM.
+	 */
+	if (vp && !vp->start_ns)
+		__sync_val_compare_and_swap(&vp->start_ns, 0,
+					    BPF_CORE_READ(task, group_leader, start_time));
 	if (vp && vp->start_ns != BPF_CORE_READ(task, group_leader, start_time))
 		vp = NULL;
 	if (!vp)

@@ -117,11 +117,29 @@ struct iotrace_io_slot {
 #define IOTRACE_MAX_KVM_BUCKETS 16384
 
 /*
+ * Processes that are VMs before any KVM event says so: QEMU under TCG
+ * never enters KVM, and a KVM VM may sit idle.  Their main thread's name
+ * (comm, at most 15 bytes) after exec: "qemu-system-<arch>", or RHEL's
+ * "qemu-kvm".  Same test in BPF (at exec) and user space (at start).
+ */
+static inline int iotrace_is_vmm_comm(const char *comm)
+{
+	static const char qs[] = "qemu-system-", qk[] = "qemu-kvm";
+	int a = 1, b = 1;
+
+	for (int i = 0; i < (int)sizeof(qs) - 1; i++)
+		a &= comm[i] == qs[i];
+	for (int i = 0; i < (int)sizeof(qk); i++)
+		b &= comm[i] == qk[i];
+	return a || b;
+}
+
+/*
  * A VM process, keyed by tgid.  The group leader's start time (ns since
  * boot, CLOCK_MONOTONIC) tells a reused pid from the VM that had it.
  */
 struct iotrace_vm_proc {
-	__u64 start_ns;
+	__u64 start_ns; /* 0: entered by user space, claimed by BPF at first sight */
 	__u64 cgroup_id; /* of the thread that made it known: the VM's, if it exits unseen */
 };
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Collector: BPF maps -> workload table, once per interval. */
+#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -163,6 +165,37 @@ int collector_inflight(struct collector *c, uint64_t *n)
 	return 0;
 }
 
+int collector_find_vms(struct collector *c)
+{
+	struct iotrace_vm_proc proc = { 0 };
+	struct dirent *d;
+	char comm[64], *end;
+	int n = 0;
+	DIR *dir;
+	long pid;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > INT32_MAX)
+			continue;
+		if (proc_task_comm(NULL, (int)pid, (int)pid, comm, sizeof(comm)) ||
+		    strlen(comm) < 8 || !iotrace_is_vmm_comm(comm))
+			continue;
+		__u32 key = (__u32)pid;
+
+		/* Start time 0: the first of its threads BPF sees fills it in. */
+		if (bpf_map_update_elem(c->procs_fd, &key, &proc, BPF_NOEXIST) == 0) {
+			loader_vm_added(c->l);
+			n++;
+		}
+	}
+	closedir(dir);
+	return n;
+}
+
 static int read_vm_procs(struct collector *c, struct vm_table *vt)
 {
 	struct iotrace_vm_proc proc;
@@ -176,6 +209,13 @@ static int read_vm_procs(struct collector *c, struct vm_table *vt)
 			if (errno == ENOENT)
 				continue;
 			return -errno;
+		}
+		/* Entered at start and not seen running since: nothing to read. */
+		if (!proc.start_ns) {
+			if (kill((pid_t)key, 0) && errno == ESRCH &&
+			    bpf_map_delete_elem(c->procs_fd, &key) == 0)
+				loader_vm_removed(c->l);
+			continue;
 		}
 		/* A full table is counted by vm_table_get(). */
 		vm = vm_table_get(vt, key, proc.start_ns);

@@ -34,6 +34,13 @@ int collector_init(struct collector *c, struct loader *l);
 void collector_free(struct collector *c);
 
 /*
+ * Enter the VMM processes already running (QEMU by name) as VMs, for the
+ * BPF side finds new ones only when they exec or fire a KVM event.
+ * Returns how many were entered, or -errno.
+ */
+int collector_find_vms(struct collector *c);
+
+/*
  * Read one interval into t (workloads) and vt (VMs).  VMs and threads that
  * are gone are read one last time, then removed from the BPF maps (and
  * marked gone in vt) so that the maps stay bounded.  0 or -errno.

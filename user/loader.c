@@ -422,6 +422,14 @@ void loader_vm_removed(struct loader *l)
 	__atomic_fetch_add(&vs->generation, 1, __ATOMIC_SEQ_CST);
 }
 
+void loader_vm_added(struct loader *l)
+{
+	struct iotrace_vm_state *vs = &l->skel->bss->vm_state;
+
+	__atomic_fetch_add(&vs->nr_vms, 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&vs->generation, 1, __ATOMIC_SEQ_CST);
+}
+
 void loader_close(struct loader *l)
 {
 	int i;

@@ -66,6 +66,9 @@ int loader_map_fd(const struct loader *l, const char *name);
  */
 void loader_vm_removed(struct loader *l);
 
+/* A VM entered by user space: one VM more, and a new generation. */
+void loader_vm_added(struct loader *l);
+
 /* Detach and unload everything; safe on a zeroed or half-opened loader. */
 void loader_close(struct loader *l);
 

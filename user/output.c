@@ -400,12 +400,14 @@ int out_self(struct out_writer *w, const struct out_self *s)
 	json_num(w->f, s->interval_s, 3, false);
 	fprintf(w->f,
 		",\"lost\":{\"stats_full\":%" PRIu64 ",\"inflight_full\":%" PRIu64
-		",\"pmu_read_fail\":%" PRIu64 ",\"prog_missed\":%" PRIu64 "}"
-		",\"recovered\":%" PRIu64 ",\"unattributed\":{\"rq_no_owner\":%" PRIu64
+		",\"pmu_read_fail\":%" PRIu64 ",\"prog_missed\":%" PRIu64 ",\"vm_full\":%" PRIu64
+		"},\"recovered\":%" PRIu64 ",\"unattributed\":{\"rq_no_owner\":%" PRIu64
 		",\"unseen_complete\":%" PRIu64 "}"
-		",\"cgroups_untracked\":%" PRIu64 ",\"inflight_at_exit\":",
-		s->stats_full, s->inflight_full, s->pmu_read_fail, s->prog_missed, s->recovered,
-		s->rq_no_owner, s->unseen_complete, s->cgroups_untracked);
+		",\"cgroups_untracked\":%" PRIu64 ",\"vms_untracked\":%" PRIu64
+		",\"inflight_at_exit\":",
+		s->stats_full, s->inflight_full, s->pmu_read_fail, s->prog_missed, s->vm_full,
+		s->recovered, s->rq_no_owner, s->unseen_complete, s->cgroups_untracked,
+		s->vms_untracked);
 	if (s->inflight_at_exit < 0)
 		fputs("null", w->f);
 	else

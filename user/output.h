@@ -106,6 +106,8 @@ struct out_self {
 	uint64_t prog_missed; /* handler runs the kernel skipped (nested) */
 	uint64_t recovered; /* missed completions counted late */
 	uint64_t cgroups_untracked; /* cgroups the name cache had no room for */
+	uint64_t vm_full; /* KVM events or VM threads lost: a kernel VM table full */
+	uint64_t vms_untracked; /* VMs, VM threads or KVM buckets user space refused */
 	int64_t inflight_at_exit; /* < 0: not counted (interval lines), null */
 };
 

@@ -373,9 +373,14 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 	s.recovered = cnt[IOTRACE_CNT_RECOVERED];
 	s.prog_missed = prog_missed;
 	s.cgroups_untracked = r->table.overflow + cgfs_cache_overflow(r->cache);
+	s.vm_full = cnt[IOTRACE_CNT_VM_FULL];
+	s.vms_untracked = r->vms.overflow;
+	for (size_t i = 0; i < r->vms.n; i++)
+		s.vms_untracked +=
+			r->vms.vms[i]->threads_untracked + r->vms.vms[i]->buckets_untracked;
 	for (int i = 0; i < IOTRACE_CNT_MAX; i++)
 		any |= cnt[i] != 0;
-	if (!any && !prog_missed && !s.cgroups_untracked && !always)
+	if (!any && !prog_missed && !s.cgroups_untracked && !s.vms_untracked && !always)
 		return 0;
 	/* The run's last line: what iotrace saw start and never saw end. */
 	if (always && collector_inflight(&r->coll, &inflight) == 0)
@@ -556,6 +561,10 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "iotrace: cannot set up the collector: out of memory\n");
 		goto out;
 	}
+	e = collector_find_vms(&r.coll);
+	if (e < 0)
+		fprintf(stderr, "iotrace: warning: cannot look for running VMs in /proc: %s\n",
+			strerror(-e));
 	if (!strcmp(r.loader.cycles_source, "tsc-estimate"))
 		fprintf(stderr,
 			"iotrace: recording (%s programs, cycles estimated at %.1f MHz TSC), "

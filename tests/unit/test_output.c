@@ -117,6 +117,8 @@ static struct out_self self_line(void)
 		.prog_missed = 7,
 		.recovered = 8,
 		.cgroups_untracked = UINT64_MAX,
+		.vm_full = 10,
+		.vms_untracked = 11,
 		.inflight_at_exit = 9,
 	};
 
@@ -144,9 +146,10 @@ static const char idle_json[] =
 
 static const char self_json[] =
 	"{\"type\":\"self\",\"ts\":\"2026-11-25T02:46:33.000Z\",\"interval_s\":1.000,"
-	"\"lost\":{\"stats_full\":1,\"inflight_full\":2,\"pmu_read_fail\":6,\"prog_missed\":7},\"recovered\":8,"
+	"\"lost\":{\"stats_full\":1,\"inflight_full\":2,\"pmu_read_fail\":6,\"prog_missed\":7,"
+	"\"vm_full\":10},\"recovered\":8,"
 	"\"unattributed\":{\"rq_no_owner\":4,\"unseen_complete\":5},"
-	"\"cgroups_untracked\":18446744073709551615,\"inflight_at_exit\":9}\n";
+	"\"cgroups_untracked\":18446744073709551615,\"vms_untracked\":11,\"inflight_at_exit\":9}\n";
 
 static const char csv_header[] =
 	"type,ts,interval_s,workload.kind,workload.cgroup_id,workload.cgroup_path,"
@@ -476,10 +479,10 @@ static void test_json_parses_with_jq(void **state)
 			 0);
 	assert_int_equal(
 		run_with_input(
-			JQ
-			" -s -e '.[3] | keys_unsorted == "
-			"[\"type\",\"ts\",\"interval_s\",\"lost\","
-			"\"recovered\",\"unattributed\",\"cgroups_untracked\",\"inflight_at_exit\"]' >/dev/null",
+			JQ " -s -e '.[3] | keys_unsorted == "
+			   "[\"type\",\"ts\",\"interval_s\",\"lost\","
+			   "\"recovered\",\"unattributed\",\"cgroups_untracked\",\"vms_untracked\","
+			   "\"inflight_at_exit\"]' >/dev/null",
 			s.buf, NULL, 0),
 		0);
 	sink_close(&s);
