@@ -4,10 +4,13 @@
  * comm and from whether it was seen in a KVM tracepoint.
  *
  * QEMU names its threads when started with -name ...,debug-threads=on:
- * "CPU <n>/KVM" for vCPUs, "IO <id>" for iothreads, "worker" for its thread
- * pool; the kernel adds "vhost-<owner pid>" (vhost workers, threads of the
- * VMM process since Linux 6.4) and "iou-wrk-<tid>" / "iou-sqp-<tid>"
- * (io_uring workers and SQ-poll threads).
+ * "CPU <n>/<accel>" for vCPUs, with the accelerator's name in letters
+ * ("CPU 0/KVM"; "CPU 0/TCG" under TCG, whose vCPUs never enter KVM and so
+ * are known by name only; HVF, WHPX, NVMM elsewhere), "IO <id>" for
+ * iothreads, "worker" for its thread pool; the kernel adds
+ * "vhost-<owner pid>" (vhost workers, threads of the VMM process since
+ * Linux 6.4) and "iou-wrk-<tid>" / "iou-sqp-<tid>" (io_uring workers and
+ * SQ-poll threads).
  *
  * A comm is attacker-controlled: any process can rename its own threads
  * (prctl(PR_SET_NAME), /proc/self/task/<tid>/comm) to anything of up to 15
@@ -33,7 +36,10 @@ enum vm_role {
 /*
  * Classify a thread.  comm is as in /proc/PID/task/TID/comm without the
  * newline (NULL is taken as ""); it is at most 15 bytes, so QEMU's vCPU name
- * may arrive truncated ("CPU 1234567/KVM" is the longest that fits whole).
+ * may arrive truncated ("CPU 1234567/KVM" is the longest that fits whole): a
+ * comm of exactly 15 bytes that is "CPU <n>" followed by nothing, "/", or "/"
+ * and letters is taken as a cut vCPU name, a shorter one needs "/" and at
+ * least one letter.
  * Precedence: seen_in_kvm (a thread that entered the guest is a vCPU whatever
  * its name), then the name rules, then tid == tgid (the main loop), then
  * other.

@@ -287,8 +287,12 @@ static int read_vm_threads(struct collector *c, struct vm_table *vt)
 		if (!th)
 			continue;
 		thread_role(vm, th, created, &cur, comm);
-		/* Hosts where kvm_entry/kvm_exit never fire: the kernel's tick sampling. */
-		if (th->role == VM_ROLE_VCPU && !cur.kvm_exits &&
+		/*
+		 * Hosts where kvm_entry/kvm_exit never fire: the kernel's tick
+		 * sampling.  Read for every new thread too, so that the base is
+		 * a real reading should it turn out to be a vCPU later.
+		 */
+		if ((created || th->role == VM_ROLE_VCPU) && !cur.kvm_exits &&
 		    proc_task_guest_ticks(NULL, (int)vm->pid, (int)th->tid, &ticks) == 0)
 			cur.guest_proc_ns = ticks * (1000000000ULL / (uint64_t)c->clk_tck);
 		else if (th->guest_base_set)

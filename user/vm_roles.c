@@ -34,22 +34,42 @@ static bool prefix_number(const char *comm, const char *prefix)
 }
 
 /*
- * "CPU <n>/KVM", or that name cut by the kernel at 15 bytes: the rest after
- * the digits must then be a proper prefix of "/KVM" and the comm exactly 15
- * bytes long, so that "CPU 1/K" (someone's own name) does not pass.
+ * s starts with one or more ASCII letters; *end is set past them.  Not
+ * isalpha(): the locale must not change a thread's label.
+ */
+static bool skip_letters(const char *s, const char **end)
+{
+	const char *p = s;
+
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))
+		p++;
+	*end = p;
+	return p != s;
+}
+
+/*
+ * "CPU <n>/<accel>", or that name cut by the kernel at 15 bytes.  A comm of
+ * exactly 15 bytes may end anywhere after the digits, since every cut of a
+ * run of letters is itself letters; a shorter one must have a non-empty
+ * accelerator name, so that "CPU 1/" or "CPU 1" (someone's own name) do not
+ * pass.
  */
 static bool is_vcpu_name(const char *comm)
 {
-	static const char suffix[] = "/KVM";
-	const char *rest;
-	size_t n;
+	const char *rest, *end;
 
 	if (strncmp(comm, "CPU ", 4) || !skip_digits(comm + 4, &rest))
 		return false;
-	if (!strcmp(rest, suffix))
+	if (*rest == '/' && skip_letters(rest + 1, &end) && !*end)
 		return true;
-	n = strlen(rest);
-	return n < sizeof(suffix) - 1 && !strncmp(rest, suffix, n) && strlen(comm) == COMM_MAX;
+	if (strlen(comm) != COMM_MAX)
+		return false;
+	if (!*rest)
+		return true;
+	if (*rest != '/')
+		return false;
+	skip_letters(rest + 1, &end);
+	return !*end;
 }
 
 enum vm_role vm_role_classify(const char *comm, int tid, int tgid, bool seen_in_kvm)

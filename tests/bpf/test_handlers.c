@@ -155,6 +155,18 @@ static uint64_t counter_of(struct iotrace_bpf *skel, __u32 idx)
 	return sum;
 }
 
+/*
+ * The most run time a span of wall time may show.  Run time is counted on
+ * the scheduler's clock (sched_clock) and wall time on CLOCK_MONOTONIC;
+ * under a hypervisor the two drift apart by a few percent when the host is
+ * busy (seen here: 20.85 ms of run time in 20.11 ms).  A charge beyond this
+ * is a double count, not drift.
+ */
+static uint64_t max_run_ns(uint64_t wall_ns)
+{
+	return wall_ns + wall_ns / 10 + 1000000;
+}
+
 /* This task's scheduler run time; reading it brings the value up to date. */
 static uint64_t own_runtime_ns(void)
 {
@@ -199,10 +211,10 @@ static void test_flush_charges_run_time(void **state)
 
 	s = cpu_stats_of(skel, id);
 	s.cpu_ns -= first;
-	if (s.cpu_ns < r2 - r1 || s.cpu_ns > t1 - t0)
+	if (s.cpu_ns < r2 - r1 || s.cpu_ns > max_run_ns(t1 - t0))
 		fail_msg("charged %llu ns, expected within [%llu, %llu]",
 			 (unsigned long long)s.cpu_ns, (unsigned long long)(r2 - r1),
-			 (unsigned long long)(t1 - t0));
+			 (unsigned long long)max_run_ns(t1 - t0));
 	assert_int_equal(s.cpu_cycles, 0); /* no counter in use */
 	iotrace_bpf__destroy(skel);
 }
@@ -236,10 +248,10 @@ static void test_charge_points_never_double_count(void **state)
 	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
 	t1 = now_ns();
 	uint64_t charged = cpu_stats_of(skel, id).cpu_ns - first;
-	if (charged < r2 - r1 || charged > t1 - t0)
+	if (charged < r2 - r1 || charged > max_run_ns(t1 - t0))
 		fail_msg("charged %llu ns, expected within [%llu, %llu]",
 			 (unsigned long long)charged, (unsigned long long)(r2 - r1),
-			 (unsigned long long)(t1 - t0));
+			 (unsigned long long)max_run_ns(t1 - t0));
 	iotrace_bpf__destroy(skel);
 }
 

@@ -2,7 +2,9 @@
 /*
  * Unit tests of user/cgroupfs.c.  The cache is exercised on plain directory
  * trees under /tmp (ids are inode numbers there too), and once against the
- * machine's real cgroup2 mount, which must exist.
+ * machine's real cgroup2 mount, which must exist; a process's cgroup2 path
+ * on /proc/PID/cgroup contents of hybrid, pure v2 and v1-only hosts, a fake
+ * procfs, and this process's own.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -782,6 +785,165 @@ static void test_cache_errors(void **state)
 	cgfs_cache_free(c);
 }
 
+/* ---- a process's cgroup2 path: /proc/PID/cgroup ---- */
+
+/* /proc/PID/cgroup of a hybrid host: the v1 hierarchies, then cgroup2's "0::". */
+static const char cg_hybrid[] = "12:pids:/user.slice/user-1000.slice\n"
+				"11:memory:/user.slice\n"
+				"10:cpu,cpuacct:/\n"
+				"1:name=systemd:/user.slice/user-1000.slice/session-2.scope\n"
+				"0::/a/b\n";
+
+static const char cg_v1_only[] = "3:cpuset:/\n"
+				 "2:memory:/docker/0123abcd\n"
+				 "1:name=systemd:/docker/0123abcd\n";
+
+/* Parse, checking that a failure leaves out as it was. */
+static int parse_cg(const char *contents, char *out, size_t len)
+{
+	char before[64];
+	int ret;
+
+	assert_true(len <= sizeof(before));
+	memcpy(before, out, len);
+	ret = cgfs_parse_proc_cgroup(contents, out, len);
+	if (ret)
+		assert_memory_equal(out, before, len);
+	return ret;
+}
+
+static void test_proc_cgroup_parse(void **state)
+{
+	char out[64];
+
+	(void)state;
+	memset(out, 'z', sizeof(out));
+	assert_int_equal(parse_cg(cg_hybrid, out, sizeof(out)), 0);
+	assert_string_equal(out, "/a/b");
+	/* Pure v2: the root. */
+	assert_int_equal(parse_cg("0::/\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+	/* Without the final newline; the "0::" line first or in the middle. */
+	assert_int_equal(parse_cg("0::/x/y", out, sizeof(out)), 0);
+	assert_string_equal(out, "/x/y");
+	assert_int_equal(parse_cg("0::/first\n1:name=systemd:/\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/first");
+	assert_int_equal(parse_cg("2:memory:/m\n0::/mid\n1:name=systemd:/s\n", out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "/mid");
+	/* Only the first two colons separate: a path may hold more, and spaces. */
+	assert_int_equal(parse_cg("0::/a:b/c d::e\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/a:b/c d::e");
+	/* The path seen from inside a cgroup namespace may climb out of it. */
+	assert_int_equal(parse_cg("0::/../../sys\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/../../sys");
+}
+
+static void test_proc_cgroup_parse_none(void **state)
+{
+	char out[64];
+
+	(void)state;
+	memset(out, 'z', sizeof(out));
+	/* A v1-only host has no "0::" line. */
+	assert_int_equal(parse_cg(cg_v1_only, out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("\n\n", out, sizeof(out)), -ENOENT);
+	/* "0::" with no path, or one that is not absolute. */
+	assert_int_equal(parse_cg("0::\n", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("0::", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("1:cpu:/\n0::\n", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("0::a/b\n", out, sizeof(out)), -ENOENT);
+	/* Look-alikes: hierarchy 10, "0::" not at a line's start, "0:". */
+	assert_int_equal(parse_cg("10::/x\n", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("1:name=systemd:/0::/x\n", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg(" 0::/x\n", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("0:/x\n", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("0:name=x:/x\n", out, sizeof(out)), -ENOENT);
+	assert_int_equal(parse_cg("0", out, sizeof(out)), -ENOENT);
+	/* ... and they do not hide the real line after them. */
+	assert_int_equal(parse_cg("0:/x\n10::/y\n0:name=x:/z\n0::/real\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/real");
+}
+
+static void test_proc_cgroup_parse_small_buf(void **state)
+{
+	char out[64];
+
+	(void)state;
+	memset(out, 'z', sizeof(out));
+	/* "/a/b" and its NUL take 5 bytes. */
+	assert_int_equal(parse_cg(cg_hybrid, out, 4), -ENAMETOOLONG);
+	assert_int_equal(parse_cg(cg_hybrid, out, 1), -ENAMETOOLONG);
+	assert_int_equal(parse_cg(cg_hybrid, out, 0), -ENAMETOOLONG);
+	assert_int_equal(parse_cg(cg_hybrid, out, 5), 0);
+	assert_string_equal(out, "/a/b");
+	assert_int_equal(out[5], 'z'); /* nothing written past len */
+	assert_int_equal(parse_cg("0::/\n", out, 1), -ENAMETOOLONG);
+	assert_int_equal(parse_cg("0::/\n", out, 2), 0);
+	assert_string_equal(out, "/");
+}
+
+static void test_proc_cgroup_fake_procfs(void **state)
+{
+	char dir[64], path[128], out[64];
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	mkdirp(dir, "123");
+	snprintf(path, sizeof(path), "%s/123/cgroup", dir);
+	write_file(path, cg_hybrid);
+	assert_int_equal(cgfs_proc_cgroup(dir, 123, out, sizeof(out)), 0);
+	assert_string_equal(out, "/a/b");
+	assert_int_equal(cgfs_proc_cgroup(dir, 123, out, 4), -ENAMETOOLONG);
+
+	write_file(path, "0::/\n");
+	assert_int_equal(cgfs_proc_cgroup(dir, 123, out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+
+	write_file(path, cg_v1_only);
+	assert_int_equal(cgfs_proc_cgroup(dir, 123, out, sizeof(out)), -ENOENT);
+	write_file(path, "");
+	assert_int_equal(cgfs_proc_cgroup(dir, 123, out, sizeof(out)), -ENOENT);
+
+	/* The process is gone. */
+	assert_int_equal(cgfs_proc_cgroup(dir, 124, out, sizeof(out)), -ENOENT);
+	rm_tree(dir);
+	assert_int_equal(cgfs_proc_cgroup(dir, 123, out, sizeof(out)), -ENOENT);
+}
+
+static void test_proc_cgroup_real_self(void **state)
+{
+	char want[PATH_MAX + 8] = "", line[PATH_MAX + 8], out[PATH_MAX];
+	bool found = false;
+	FILE *f;
+
+	(void)state;
+	/* What the kernel says, read here line by line. */
+	f = fopen("/proc/self/cgroup", "re");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(want, sizeof(want), "%s", line + 3);
+		found = true;
+	}
+	fclose(f);
+	if (!found) {
+		/* No cgroup2 at all here: the function must say so. */
+		assert_int_equal(cgfs_proc_cgroup(NULL, getpid(), out, sizeof(out)), -ENOENT);
+		return;
+	}
+	assert_true(want[0] == '/');
+	assert_int_equal(cgfs_proc_cgroup(NULL, getpid(), out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(cgfs_proc_cgroup("/proc", getpid(), out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(cgfs_proc_cgroup("/proc", getpid(), out, strlen(want)), -ENAMETOOLONG);
+}
+
 /* ---- the real cgroup2 hierarchy of this machine ---- */
 
 static void real_mount(char *buf, size_t len)
@@ -881,6 +1043,11 @@ int main(void)
 		cmocka_unit_test(test_cache_churn),
 		cmocka_unit_test(test_cache_errors),
 		cmocka_unit_test(test_real_cgroup2),
+		cmocka_unit_test(test_proc_cgroup_parse),
+		cmocka_unit_test(test_proc_cgroup_parse_none),
+		cmocka_unit_test(test_proc_cgroup_parse_small_buf),
+		cmocka_unit_test(test_proc_cgroup_fake_procfs),
+		cmocka_unit_test(test_proc_cgroup_real_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
 /*
  * Exit-reason names against the kernel's numbers (VMX_EXIT_REASONS in
  * arch/x86/include/uapi/asm/vmx.h, SVM_EXIT_REASONS in .../svm.h), VMX flag
- * masking, unknown reasons, the tables' integrity and the I/O classification.
+ * masking, unknown reasons, the tables' integrity and the I/O classification;
+ * exits to the VMM against the KVM_EXIT_* numbers of <linux/kvm.h>.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 
 #include <ctype.h>
 #include <string.h>
+
+#include <linux/kvm.h>
 
 #include "kvm_exits.h"
 
@@ -176,13 +179,17 @@ static void test_tables(void **state)
 	assert_int_equal(KVM_VMX_EXIT_NAMES_N, 65);
 	assert_int_equal(KVM_SVM_EXIT_NAMES_N, 110);
 
-	/* Every entry is found by the lookup, and under its own number. */
+	/*
+	 * Every entry is found by the lookup, and under its own number.  By
+	 * name, not by pointer: each file has its own copy of the static
+	 * tables, and only -fmerge-constants (-O1 and up) makes them share.
+	 */
 	for (size_t i = 0; i < KVM_VMX_EXIT_NAMES_N; i++)
-		assert_ptr_equal(kvm_exit_reason_name(KVM_ISA_VMX, kvm_vmx_exit_names[i].reason),
-				 kvm_vmx_exit_names[i].name);
+		assert_string_equal(kvm_exit_reason_name(KVM_ISA_VMX, kvm_vmx_exit_names[i].reason),
+				    kvm_vmx_exit_names[i].name);
 	for (size_t i = 0; i < KVM_SVM_EXIT_NAMES_N; i++)
-		assert_ptr_equal(kvm_exit_reason_name(KVM_ISA_SVM, kvm_svm_exit_names[i].reason),
-				 kvm_svm_exit_names[i].name);
+		assert_string_equal(kvm_exit_reason_name(KVM_ISA_SVM, kvm_svm_exit_names[i].reason),
+				    kvm_svm_exit_names[i].name);
 
 	t = kvm_exit_table(KVM_ISA_VMX, &n);
 	assert_non_null(t);
@@ -221,13 +228,133 @@ static void test_is_io(void **state)
 	assert_false(kvm_exit_reason_is_io(0, 0x400));
 }
 
+static void test_userspace_known(void **state)
+{
+	(void)state;
+	assert_string_equal(kvm_userspace_exit_name(0), "KVM_EXIT_UNKNOWN");
+	assert_string_equal(kvm_userspace_exit_name(2), "KVM_EXIT_IO");
+	assert_string_equal(kvm_userspace_exit_name(5), "KVM_EXIT_HLT");
+	assert_string_equal(kvm_userspace_exit_name(6), "KVM_EXIT_MMIO");
+	assert_string_equal(kvm_userspace_exit_name(KVM_USERSPACE_EXIT_RESTART), "restart");
+}
+
+static void test_userspace_against_kvm_h(void **state)
+{
+	/*
+	 * Every exit reason this host's <linux/kvm.h> defines, under its macro's
+	 * name (which the tracepoint prints); those newer than this header are
+	 * checked where it is new enough to define them.
+	 */
+	static const struct pair uapi[] = {
+		{ KVM_EXIT_UNKNOWN, "KVM_EXIT_UNKNOWN" },
+		{ KVM_EXIT_EXCEPTION, "KVM_EXIT_EXCEPTION" },
+		{ KVM_EXIT_IO, "KVM_EXIT_IO" },
+		{ KVM_EXIT_HYPERCALL, "KVM_EXIT_HYPERCALL" },
+		{ KVM_EXIT_DEBUG, "KVM_EXIT_DEBUG" },
+		{ KVM_EXIT_HLT, "KVM_EXIT_HLT" },
+		{ KVM_EXIT_MMIO, "KVM_EXIT_MMIO" },
+		{ KVM_EXIT_IRQ_WINDOW_OPEN, "KVM_EXIT_IRQ_WINDOW_OPEN" },
+		{ KVM_EXIT_SHUTDOWN, "KVM_EXIT_SHUTDOWN" },
+		{ KVM_EXIT_FAIL_ENTRY, "KVM_EXIT_FAIL_ENTRY" },
+		{ KVM_EXIT_INTR, "KVM_EXIT_INTR" },
+		{ KVM_EXIT_SET_TPR, "KVM_EXIT_SET_TPR" },
+		{ KVM_EXIT_TPR_ACCESS, "KVM_EXIT_TPR_ACCESS" },
+		{ KVM_EXIT_S390_SIEIC, "KVM_EXIT_S390_SIEIC" },
+		{ KVM_EXIT_S390_RESET, "KVM_EXIT_S390_RESET" },
+		{ KVM_EXIT_DCR, "KVM_EXIT_DCR" },
+		{ KVM_EXIT_NMI, "KVM_EXIT_NMI" },
+		{ KVM_EXIT_INTERNAL_ERROR, "KVM_EXIT_INTERNAL_ERROR" },
+		{ KVM_EXIT_OSI, "KVM_EXIT_OSI" },
+		{ KVM_EXIT_PAPR_HCALL, "KVM_EXIT_PAPR_HCALL" },
+		{ KVM_EXIT_S390_UCONTROL, "KVM_EXIT_S390_UCONTROL" },
+		{ KVM_EXIT_WATCHDOG, "KVM_EXIT_WATCHDOG" },
+		{ KVM_EXIT_S390_TSCH, "KVM_EXIT_S390_TSCH" },
+		{ KVM_EXIT_EPR, "KVM_EXIT_EPR" },
+		{ KVM_EXIT_SYSTEM_EVENT, "KVM_EXIT_SYSTEM_EVENT" },
+		{ KVM_EXIT_S390_STSI, "KVM_EXIT_S390_STSI" },
+		{ KVM_EXIT_IOAPIC_EOI, "KVM_EXIT_IOAPIC_EOI" },
+		{ KVM_EXIT_HYPERV, "KVM_EXIT_HYPERV" },
+		{ KVM_EXIT_ARM_NISV, "KVM_EXIT_ARM_NISV" },
+		{ KVM_EXIT_X86_RDMSR, "KVM_EXIT_X86_RDMSR" },
+		{ KVM_EXIT_X86_WRMSR, "KVM_EXIT_X86_WRMSR" },
+		{ KVM_EXIT_DIRTY_RING_FULL, "KVM_EXIT_DIRTY_RING_FULL" },
+		{ KVM_EXIT_AP_RESET_HOLD, "KVM_EXIT_AP_RESET_HOLD" },
+		{ KVM_EXIT_X86_BUS_LOCK, "KVM_EXIT_X86_BUS_LOCK" },
+		{ KVM_EXIT_XEN, "KVM_EXIT_XEN" },
+		{ KVM_EXIT_RISCV_SBI, "KVM_EXIT_RISCV_SBI" },
+		{ KVM_EXIT_RISCV_CSR, "KVM_EXIT_RISCV_CSR" },
+		{ KVM_EXIT_NOTIFY, "KVM_EXIT_NOTIFY" },
+#ifdef KVM_EXIT_LOONGARCH_IOCSR
+		{ KVM_EXIT_LOONGARCH_IOCSR, "KVM_EXIT_LOONGARCH_IOCSR" },
+#endif
+#ifdef KVM_EXIT_MEMORY_FAULT
+		{ KVM_EXIT_MEMORY_FAULT, "KVM_EXIT_MEMORY_FAULT" },
+#endif
+#ifdef KVM_EXIT_TDX
+		{ KVM_EXIT_TDX, "KVM_EXIT_TDX" },
+#endif
+	};
+	const size_t n = sizeof(kvm_userspace_exit_names) / sizeof(kvm_userspace_exit_names[0]);
+	const size_t nu = sizeof(uapi) / sizeof(uapi[0]);
+	size_t checked = 0;
+
+	(void)state;
+	/* Each index of the table names the reason the header gives that number. */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < nu; k++) {
+			if (uapi[k].reason != i)
+				continue;
+			if (!kvm_userspace_exit_names[i] ||
+			    strcmp(kvm_userspace_exit_names[i], uapi[k].name))
+				fail_msg("index %zu: table has %s, <linux/kvm.h> %s", i,
+					 kvm_userspace_exit_names[i] ? kvm_userspace_exit_names[i] :
+								       "(null)",
+					 uapi[k].name);
+			assert_string_equal(kvm_userspace_exit_name(i), uapi[k].name);
+			checked++;
+		}
+	}
+	/* Every reason up to KVM_EXIT_NOTIFY is in the table, under its number. */
+	assert_true(n > KVM_EXIT_NOTIFY);
+	assert_true(checked >= KVM_EXIT_NOTIFY + 1);
+	assert_string_equal(kvm_userspace_exit_name(KVM_EXIT_NOTIFY), "KVM_EXIT_NOTIFY");
+	assert_string_equal(kvm_userspace_exit_name(KVM_EXIT_IO), "KVM_EXIT_IO");
+	assert_string_equal(kvm_userspace_exit_name(KVM_EXIT_MMIO), "KVM_EXIT_MMIO");
+	assert_string_equal(kvm_userspace_exit_name(KVM_EXIT_HLT), "KVM_EXIT_HLT");
+	/* No gaps today, and none unnamed. */
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(kvm_userspace_exit_names[i]);
+		assert_true(strncmp(kvm_userspace_exit_names[i], "KVM_EXIT_", 9) == 0);
+	}
+}
+
+static void test_userspace_out_of_range(void **state)
+{
+	const size_t n = sizeof(kvm_userspace_exit_names) / sizeof(kvm_userspace_exit_names[0]);
+
+	(void)state;
+	assert_string_equal(kvm_userspace_exit_name(n - 1), kvm_userspace_exit_names[n - 1]);
+	assert_null(kvm_userspace_exit_name(n));
+	assert_null(kvm_userspace_exit_name(n + 1));
+	assert_null(kvm_userspace_exit_name(1000));
+	assert_null(kvm_userspace_exit_name(0x100000002ULL)); /* not 2 in 32 bits */
+	assert_null(kvm_userspace_exit_name(UINT64_MAX - 1));
+	assert_null(kvm_userspace_exit_name((uint64_t)INT64_MAX + 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vmx_known),	cmocka_unit_test(test_svm_known),
-		cmocka_unit_test(test_unknown_is_null), cmocka_unit_test(test_vmx_flags_masked),
-		cmocka_unit_test(test_svm_not_masked),	cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_vmx_known),
+		cmocka_unit_test(test_svm_known),
+		cmocka_unit_test(test_unknown_is_null),
+		cmocka_unit_test(test_vmx_flags_masked),
+		cmocka_unit_test(test_svm_not_masked),
+		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_is_io),
+		cmocka_unit_test(test_userspace_known),
+		cmocka_unit_test(test_userspace_against_kvm_h),
+		cmocka_unit_test(test_userspace_out_of_range),
 	};
 
 	return cmocka_run_group_tests_name("kvm_exits", tests, NULL, NULL);

@@ -2,7 +2,8 @@
 /*
  * Unit tests of user/proc_ident.c: /proc/PID/stat parsing with hostile
  * comms and broken lines, pid reuse on a fake procfs tree under /tmp, thread
- * comms, and the real /proc for this process and a child.
+ * comms, guest time (field 43), and the real /proc for this process and a
+ * child.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -43,6 +44,30 @@ static void make_stat(char *buf, size_t len, const char *pid, const char *comm, 
 	for (int f = 4; f <= 52; f++) {
 		if (f == 22)
 			n += (size_t)snprintf(buf + n, len - n, " %s", start);
+		else
+			n += (size_t)snprintf(buf + n, len - n, " %d", f);
+		assert_true(n < len);
+	}
+	n += (size_t)snprintf(buf + n, len - n, "\n");
+	assert_true(n < len);
+}
+
+/*
+ * A stat line of nfields fields: field 43 (guest_time) is guest, field 22
+ * 777, every other numeric field its own number, so that reading field 42 or
+ * 44 instead gives 42 or 44.
+ */
+static void make_stat_guest(char *buf, size_t len, const char *comm, const char *guest, int nfields)
+{
+	size_t n;
+
+	n = (size_t)snprintf(buf, len, "4242 (%s) S", comm);
+	assert_true(n < len);
+	for (int f = 4; f <= nfields; f++) {
+		if (f == 43)
+			n += (size_t)snprintf(buf + n, len - n, " %s", guest);
+		else if (f == 22)
+			n += (size_t)snprintf(buf + n, len - n, " 777");
 		else
 			n += (size_t)snprintf(buf + n, len - n, " %d", f);
 		assert_true(n < len);
@@ -422,13 +447,19 @@ static void test_path_too_long(void **state)
 {
 	char root[PATH_MAX + 16], buf[16];
 	struct proc_ident id;
+	uint64_t ticks;
 
 	(void)state;
-	memset(root, 'r', sizeof(root) - 1);
-	root[0] = '/';
+	/*
+	 * "/r/r/...": short components, so that only the library's own check
+	 * can say ENAMETOOLONG; a cut path would reach open() and get ENOENT.
+	 */
+	for (size_t i = 0; i < sizeof(root) - 1; i++)
+		root[i] = i % 2 ? 'r' : '/';
 	root[sizeof(root) - 1] = '\0';
 	assert_int_equal(proc_ident_read(root, 1, &id), -ENAMETOOLONG);
 	assert_int_equal(proc_task_comm(root, 1, 1, buf, sizeof(buf)), -ENAMETOOLONG);
+	assert_int_equal(proc_task_guest_ticks(root, 1, 1, &ticks), -ENAMETOOLONG);
 }
 
 /* ---- the real /proc ---- */
@@ -515,6 +546,198 @@ static void test_real_child_gone(void **state)
 		assert_int_equal(proc_ident_read("/proc", pid, &after), -ENOENT);
 }
 
+/* ---- guest time ---- */
+
+static void test_parse_guest_real_line(void **state)
+{
+	/* A QEMU vCPU thread's stat as Linux 6.x writes it: guest_time 98765. */
+	static const char line[] =
+		"31340 (CPU 0/KVM) S 1 31330 31330 0 -1 4194368 120 0 0 0 "
+		"123456 4567 0 0 20 0 9 0 1234570 4321239040 102400 18446744073709551615 "
+		"94183712051200 94183728193233 140726511863216 0 0 0 0 4096 17475 0 0 0 -1 3 "
+		"0 0 3 98765 0 94183733031504 94183734400808 94183739994112 140726511867491 "
+		"140726511867851 140726511867851 140726511869912 0\n";
+	uint64_t ticks = 1;
+
+	(void)state;
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), 0);
+	assert_int_equal(ticks, 98765);
+}
+
+static void test_parse_guest_field_43(void **state)
+{
+	static const char *const comms[] = {
+		"CPU 0/KVM",
+		"x y",
+		")",
+		"a) (b",
+		") S 1 2 3 4 5",
+		"a) 9 9 9 9 9 9 9 9 9 9 9 9 9 9 9",
+		"",
+		"()",
+	};
+	char line[1024];
+	uint64_t ticks;
+
+	(void)state;
+	/* comm holds spaces and ')': fields are counted from the last ')'. */
+	for (size_t i = 0; i < sizeof(comms) / sizeof(comms[0]); i++) {
+		make_stat_guest(line, sizeof(line), comms[i], "31337", 52);
+		ticks = 0;
+		if (proc_parse_guest_ticks(line, &ticks) || ticks != 31337)
+			fail_msg("comm \"%s\": got %llu", comms[i], (unsigned long long)ticks);
+	}
+	/* Both ends of the range. */
+	make_stat_guest(line, sizeof(line), "x", "0", 52);
+	ticks = 9;
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), 0);
+	assert_true(ticks == 0);
+	make_stat_guest(line, sizeof(line), "x", "18446744073709551615", 52);
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), 0);
+	assert_true(ticks == UINT64_MAX);
+	/* Field 43 the last one, ending at the newline, then at the NUL. */
+	make_stat_guest(line, sizeof(line), "x", "43000", 43);
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), 0);
+	assert_int_equal(ticks, 43000);
+	line[strlen(line) - 1] = '\0';
+	ticks = 0;
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), 0);
+	assert_int_equal(ticks, 43000);
+}
+
+static void test_parse_guest_garbage(void **state)
+{
+	static const char *const bad_guest[] = { "-1", "+1", "1x", "x", "18446744073709551616" };
+	char line[1024];
+	uint64_t ticks;
+
+	(void)state;
+	/* Too few fields: up to 42 only. */
+	make_stat_guest(line, sizeof(line), "x", "1", 42);
+	ticks = 7;
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), -EINVAL);
+	assert_int_equal(ticks, 7);
+	make_stat_guest(line, sizeof(line), "x) 1 2 3 4 5 6 7 8 9 10 11 12 13", "1", 30);
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), -EINVAL);
+	/* Field 42 followed by a space and nothing. */
+	make_stat_guest(line, sizeof(line), "x", "1", 42);
+	line[strlen(line) - 1] = ' ';
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), -EINVAL);
+	assert_int_equal(ticks, 7);
+	for (size_t i = 0; i < sizeof(bad_guest) / sizeof(bad_guest[0]); i++) {
+		make_stat_guest(line, sizeof(line), "x", bad_guest[i], 52);
+		if (proc_parse_guest_ticks(line, &ticks) != -EINVAL)
+			fail_msg("guest field \"%s\" parsed", bad_guest[i]);
+		assert_int_equal(ticks, 7);
+	}
+	/* Not a stat line at all. */
+	assert_int_equal(proc_parse_guest_ticks("", &ticks), -EINVAL);
+	assert_int_equal(proc_parse_guest_ticks("not a stat line\n", &ticks), -EINVAL);
+	assert_int_equal(proc_parse_guest_ticks(NULL, &ticks), -EINVAL);
+	make_stat_guest(line, sizeof(line), "x", "5", 52);
+	assert_int_equal(proc_parse_guest_ticks(line, NULL), -EINVAL);
+	memcpy(line, "0000", 4); /* pid 0: no task has it */
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), -EINVAL);
+	assert_int_equal(ticks, 7);
+}
+
+static void test_fake_task_guest_ticks(void **state)
+{
+	const char *root = *state;
+	char line[1024], big[4096];
+	uint64_t ticks;
+	size_t n;
+
+	mkdir_at(root, "100");
+	mkdir_at(root, "100/task");
+	mkdir_at(root, "100/task/101");
+
+	make_stat_guest(line, sizeof(line), "CPU 0/KVM", "4242", 52);
+	write_str_at(root, "100/task/101/stat", line);
+	ticks = 0;
+	assert_int_equal(proc_task_guest_ticks(root, 100, 101, &ticks), 0);
+	assert_int_equal(ticks, 4242);
+
+	/* It grows between reads. */
+	make_stat_guest(line, sizeof(line), "CPU 0/KVM", "5000", 52);
+	write_str_at(root, "100/task/101/stat", line);
+	assert_int_equal(proc_task_guest_ticks(root, 100, 101, &ticks), 0);
+	assert_int_equal(ticks, 5000);
+
+	/* A line longer than the read buffer: field 43 is in its head. */
+	make_stat_guest(line, sizeof(line), "CPU 0/KVM", "6000", 52);
+	n = strlen(line) - 1;
+	memcpy(big, line, n);
+	for (; n + 2 <= sizeof(big) - 1; n += 2)
+		memcpy(big + n, " 0", 2);
+	big[n++] = '\n';
+	write_at(root, "100/task/101/stat", big, n);
+	assert_int_equal(proc_task_guest_ticks(root, 100, 101, &ticks), 0);
+	assert_int_equal(ticks, 6000);
+
+	/* Too few fields, garbage, empty (the thread died under us). */
+	make_stat_guest(line, sizeof(line), "CPU 0/KVM", "1", 42);
+	write_str_at(root, "100/task/101/stat", line);
+	assert_int_equal(proc_task_guest_ticks(root, 100, 101, &ticks), -EINVAL);
+	write_str_at(root, "100/task/101/stat", "garbage\n");
+	assert_int_equal(proc_task_guest_ticks(root, 100, 101, &ticks), -EINVAL);
+	write_str_at(root, "100/task/101/stat", "");
+	assert_int_equal(proc_task_guest_ticks(root, 100, 101, &ticks), -ENOENT);
+	assert_int_equal(ticks, 6000);
+
+	/* Gone, never there, bad arguments. */
+	assert_int_equal(proc_task_guest_ticks(root, 100, 102, &ticks), -ENOENT);
+	assert_int_equal(proc_task_guest_ticks(root, 999, 101, &ticks), -ENOENT);
+	assert_int_equal(proc_task_guest_ticks(root, 0, 101, &ticks), -EINVAL);
+	assert_int_equal(proc_task_guest_ticks(root, 100, 0, &ticks), -EINVAL);
+	assert_int_equal(proc_task_guest_ticks(root, -1, 101, &ticks), -EINVAL);
+	assert_int_equal(proc_task_guest_ticks(root, 100, -1, &ticks), -EINVAL);
+	assert_int_equal(proc_task_guest_ticks(root, 100, 101, NULL), -EINVAL);
+	assert_int_equal(ticks, 6000);
+}
+
+static void test_real_guest_ticks(void **state)
+{
+	int tid = (int)syscall(SYS_gettid);
+	char path[64], line[2048];
+	uint64_t ticks = 1;
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	/* This test never ran a guest. */
+	assert_int_equal(proc_task_guest_ticks("/proc", getpid(), tid, &ticks), 0);
+	assert_true(ticks == 0);
+	ticks = 1;
+	assert_int_equal(proc_task_guest_ticks(NULL, getpid(), tid, &ticks), 0);
+	assert_true(ticks == 0);
+
+	/* Same through the parser, on the very file. */
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	n = fread(line, 1, sizeof(line) - 1, f);
+	fclose(f);
+	assert_true(n > 0);
+	line[n] = '\0';
+	ticks = 1;
+	assert_int_equal(proc_parse_guest_ticks(line, &ticks), 0);
+	assert_true(ticks == 0);
+
+	/* A hostile comm does not move the field. */
+	{
+		char saved[16];
+
+		assert_int_equal(prctl(PR_GET_NAME, saved), 0);
+		assert_int_equal(prctl(PR_SET_NAME, ") 1 2 3 4 5 6 7"), 0);
+		ticks = 1;
+		assert_int_equal(proc_task_guest_ticks(NULL, getpid(), tid, &ticks), 0);
+		assert_int_equal(prctl(PR_SET_NAME, saved), 0);
+		assert_true(ticks == 0);
+	}
+	assert_int_equal(proc_task_guest_ticks(NULL, getpid(), INT_MAX, &ticks), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +752,12 @@ int main(void)
 		cmocka_unit_test(test_path_too_long),
 		cmocka_unit_test(test_real_proc_self),
 		cmocka_unit_test(test_real_child_gone),
+		cmocka_unit_test(test_parse_guest_real_line),
+		cmocka_unit_test(test_parse_guest_field_43),
+		cmocka_unit_test(test_parse_guest_garbage),
+		cmocka_unit_test_setup_teardown(test_fake_task_guest_ticks, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test(test_real_guest_ticks),
 	};
 
 	return cmocka_run_group_tests_name("proc_ident", tests, NULL, NULL);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * VMM thread roles from comm: QEMU's names, the kernel's vhost and io_uring
- * workers, 15-byte truncation, near misses, and the precedence of
- * seen-in-KVM over names over main thread.
+ * VMM thread roles from comm: QEMU's names under KVM, TCG and other
+ * accelerators, the kernel's vhost and io_uring workers, 15-byte truncation,
+ * near misses, and the precedence of seen-in-KVM over names over main thread.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +33,24 @@ static const struct role_case cases[] = {
 	{ "CPU 12345678/KV", 4247, false, VM_ROLE_VCPU }, /* cut at 15 bytes */
 	{ "CPU 123456789/K", 4248, false, VM_ROLE_VCPU },
 	{ "CPU 1234567890/", 4249, false, VM_ROLE_VCPU },
+	{ "CPU 12345678901", 4290, false, VM_ROLE_VCPU }, /* cut in the digits */
+	/* other accelerators: any name of letters */
+	{ "CPU 0/TCG", 4291, false, VM_ROLE_VCPU },
+	{ "CPU 17/TCG", 4292, false, VM_ROLE_VCPU },
+	{ "CPU 3/HVF", 4293, false, VM_ROLE_VCPU },
+	{ "CPU 2/WHPX", 4294, false, VM_ROLE_VCPU },
+	{ "CPU 1/NVMM", 4295, false, VM_ROLE_VCPU },
+	{ "CPU 0/DUMMY", 4296, false, VM_ROLE_VCPU },
+	{ "CPU 4/Xen", 4297, false, VM_ROLE_VCPU },
+	{ "CPU 1/K", 4298, false, VM_ROLE_VCPU },
+	{ "CPU 1/KV", 4266, false, VM_ROLE_VCPU },
+	{ "CPU 1/TCG", 4267, false, VM_ROLE_VCPU },
+	{ "CPU 1/kvm", 4299, false, VM_ROLE_VCPU },
+	{ "CPU 1234567/TCG", 4300, false, VM_ROLE_VCPU }, /* exactly 15 bytes */
+	{ "CPU 123456/WHPX", 4301, false, VM_ROLE_VCPU }, /* exactly 15 bytes */
+	{ "CPU 1234567/WHP", 4302, false, VM_ROLE_VCPU }, /* "/WHPX" cut */
+	{ "CPU 12345678/KX", 4270, false, VM_ROLE_VCPU }, /* 15 bytes, letters */
+	{ "CPU 12345678/TC", 4303, false, VM_ROLE_VCPU },
 	{ "IO iothread0", 4250, false, VM_ROLE_IOTHREAD },
 	{ "IO io1", 4251, false, VM_ROLE_IOTHREAD },
 	{ "worker", 4252, false, VM_ROLE_WORKER },
@@ -54,11 +72,30 @@ static const struct role_case cases[] = {
 	{ "CPU x/KVM", 4263, false, VM_ROLE_OTHER },
 	{ "CPU /KVM", 4264, false, VM_ROLE_OTHER },
 	{ "CPU 1/KVM ", 4265, false, VM_ROLE_OTHER },
-	{ "CPU 1/KV", 4266, false, VM_ROLE_OTHER }, /* short: not a truncation */
-	{ "CPU 1/TCG", 4267, false, VM_ROLE_OTHER },
 	{ "cpu 1/kvm", 4268, false, VM_ROLE_OTHER },
 	{ " CPU 1/KVM", 4269, false, VM_ROLE_OTHER },
-	{ "CPU 12345678/KX", 4270, false, VM_ROLE_OTHER }, /* 15 bytes, wrong */
+	/* short, so not a cut name: the accelerator's name must be there */
+	{ "CPU 1", 4304, false, VM_ROLE_OTHER },
+	{ "CPU 1/", 4305, false, VM_ROLE_OTHER },
+	{ "CPU 123456789/", 4306, false, VM_ROLE_OTHER }, /* 14 bytes */
+	{ "CPU 1234567890", 4322, false, VM_ROLE_OTHER }, /* 14 bytes */
+	/* an accelerator's name is letters and nothing else */
+	{ "CPU 1/KVM2", 4307, false, VM_ROLE_OTHER },
+	{ "CPU 1/K-VM", 4308, false, VM_ROLE_OTHER },
+	{ "CPU 1/T G", 4309, false, VM_ROLE_OTHER },
+	{ "CPU 1//TCG", 4310, false, VM_ROLE_OTHER },
+	{ "CPU 1/TCG/", 4311, false, VM_ROLE_OTHER },
+	{ "CPU 1/ TCG", 4312, false, VM_ROLE_OTHER },
+	{ "CPU 1/TCG\n", 4313, false, VM_ROLE_OTHER },
+	{ "CPU 1/TC\xc3\x89", 4314, false, VM_ROLE_OTHER }, /* not ASCII */
+	{ "CPU -1/TCG", 4315, false, VM_ROLE_OTHER },
+	{ "CPU 1 /TCG", 4316, false, VM_ROLE_OTHER },
+	/* 15 bytes, but what follows the digits is not a cut "/<letters>" */
+	{ "CPU 123456/TCG1", 4317, false, VM_ROLE_OTHER },
+	{ "CPU 1234567/TC_", 4318, false, VM_ROLE_OTHER },
+	{ "CPU 1234567890x", 4319, false, VM_ROLE_OTHER },
+	{ "CPU 1234567890 ", 4320, false, VM_ROLE_OTHER },
+	{ "CPU 12345/T/KVM", 4321, false, VM_ROLE_OTHER },
 	{ "IOthread", 4271, false, VM_ROLE_OTHER },
 	{ "IO ", 4272, false, VM_ROLE_OTHER },
 	{ "IO", 4273, false, VM_ROLE_OTHER },
