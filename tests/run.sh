@@ -4,7 +4,7 @@
 # The one test runner: `make test` calls `bash tests/run.sh BUILD_DIR`.
 #
 # Runs every BUILD_DIR/tests/test_* binary (cmocka unit tests, BPF tests),
-# then every tests/integration/test_*.sh with IOTRACE and IOGEN set to the
+# then every tests/integration/test_*.sh with IOTRACE, IOGEN and NETGEN set to the
 # binaries in BUILD_DIR.  Each program is one test, passed if it exits 0.
 # The last line is always "N passed, M failed"; the exit status is 1 if a
 # test failed or none ran.
@@ -36,6 +36,7 @@ timeout_s=${TEST_TIMEOUT:-600}
 
 export IOTRACE=$build/iotrace
 export IOGEN=$build/tools/iogen
+export NETGEN=$build/tools/netgen
 
 passed=0
 failed=0

@@ -9,8 +9,13 @@ packages=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libvirt-dev
 	# tests
 	libcmocka-dev jq util-linux iproute2 procps
-	# test VM (tools/qemu-vm.sh; tools/mkvm.sh only downloads its .debs)
-	qemu-system-x86
+	# network fixtures (tests/integration/netlib.sh: DNAT + MASQUERADE)
+	iptables
+	# test VM (tools/qemu-vm.sh; tools/mkvm.sh only downloads its .debs);
+	# vmtouch keeps QEMU's files in memory during the VM tests
+	qemu-system-x86 vmtouch
+	# libvirt VM test (libvirtd, virtlogd, virsh; tools/libvirt-vm.sh)
+	libvirt-daemon-system
 	# workloads and benchmarks
 	fio bpftrace
 )
