@@ -463,17 +463,29 @@ static __always_inline void on_rq_complete(struct request *rq, unsigned int nr_b
 	}
 }
 
-/* Fires for bio-based queues only; request-based ones are counted above. */
+/* Bio-based queues' I/O ends here; request-based ones are counted above. */
 static __always_inline void on_bio_complete(struct request_queue *q, struct bio *bio, bool btf)
 {
 	__u32 op = RD(btf, bio, bi_opf) & REQ_OP_MASK;
 	struct iotrace_io_info *io;
 	__u64 key = addr_of(bio), bytes;
 
-	if (RD(btf, q, mq_ops))
-		return;
 	if (!is_data_op(op))
 		return;
+	if (RD(btf, q, mq_ops)) {
+		/*
+		 * A bio of a request-based queue ends here on its own only when it
+		 * never became a request: the block layer refused it (a direct
+		 * I/O into a misaligned buffer, a REQ_NOWAIT bio finding no
+		 * tag).  A request fires block_rq_complete before its bios end,
+		 * so its entry is gone by now.  Drop the refused bio's entry, or
+		 * it would be recovered later as a completed I/O.
+		 */
+		io = io_find(key);
+		if (io && io->sector == RD(btf, bio, bi_iter.bi_sector))
+			io_delete(key);
+		return;
+	}
 	bytes = RD(btf, bio, bi_iter.bi_size);
 	io = lookup_io(key, RD(btf, bio, bi_iter.bi_sector));
 	if (!io) {

@@ -44,6 +44,7 @@ struct env {
 	uint64_t seed;
 	enum mode mode;
 	const char *dev;
+	uint64_t refused; /* misaligned reads the kernel must refuse */
 	uint64_t reads;
 	uint64_t writes;
 	uint64_t bs;
@@ -63,9 +64,11 @@ static const char usage_text[] =
 	"  -h, --help     show this help\n"
 	"\n"
 	"Modes:\n"
-	"  rand --dev PATH --reads N --writes M [--bs BYTES]\n"
+	"  rand --dev PATH --reads N --writes M [--bs BYTES] [--refused K]\n"
 	"      exactly N preads and M pwrites of BYTES (4096) at random\n"
-	"      BYTES-aligned offsets, O_DIRECT, in random order\n"
+	"      BYTES-aligned offsets, O_DIRECT, in random order; --refused:\n"
+	"      before each of the first K reads, one read into a misaligned\n"
+	"      buffer, which the block layer must refuse (EINVAL)\n"
 	"  buffered --dev PATH --writes M [--bs BYTES]\n"
 	"      M sequential buffered pwrites of BYTES from offset 0, then fsync\n"
 	"  spin --seconds S\n"
@@ -141,6 +144,8 @@ static void parse_args(int argc, char **argv, struct env *env)
 			exit(0);
 		} else if (io_mode && (v = opt_value(argc, argv, &i, "--dev"))) {
 			env->dev = v;
+		} else if (env->mode == MODE_RAND && (v = opt_value(argc, argv, &i, "--refused"))) {
+			env->refused = parse_u64("--refused", v, UINT64_MAX);
 		} else if (env->mode == MODE_RAND && (v = opt_value(argc, argv, &i, "--reads"))) {
 			env->reads = parse_u64("--reads", v, UINT64_MAX);
 			env->have_reads = true;
@@ -245,10 +250,24 @@ static void print_summary(uint64_t reads, uint64_t writes, uint64_t bs)
 	       (unsigned long long)(reads * bs), (unsigned long long)(writes * bs));
 }
 
+/* A read the kernel must refuse with EINVAL; anything else is fatal. */
+static void refuse_read(int fd, void *buf, uint64_t bs, uint64_t off, const char *path)
+{
+	ssize_t n = pread(fd, buf, bs, off);
+
+	if (n >= 0)
+		die("pread %s into a misaligned buffer succeeded (%zd bytes): this kernel "
+		    "accepts it, so --refused cannot test refusal here",
+		    path, n);
+	if (errno != EINVAL)
+		die("pread %s into a misaligned buffer: %s (expected EINVAL)", path,
+		    strerror(errno));
+}
+
 static void run_rand(const struct env *env)
 {
 	uint64_t rng = env->seed, size, blocks, left_r, left_w;
-	void *buf;
+	void *buf, *bad = NULL;
 	int fd;
 
 	fd = open(env->dev, O_RDWR | O_DIRECT | O_CLOEXEC);
@@ -267,10 +286,19 @@ static void run_rand(const struct env *env)
 	 */
 	left_r = env->reads;
 	left_w = env->writes;
+	if (env->refused > env->reads)
+		usage_error("--refused %llu: more than the %llu reads",
+			    (unsigned long long)env->refused, (unsigned long long)env->reads);
+	if (env->refused) {
+		/* One byte off: the bio is queued, then refused before a request. */
+		bad = alloc_buf(env->bs + BUF_ALIGN, &rng);
+	}
 	while (left_r + left_w) {
 		uint64_t off = rng_below(&rng, blocks) * env->bs;
 
 		if (rng_below(&rng, left_r + left_w) < left_r) {
+			if (env->reads - left_r < env->refused)
+				refuse_read(fd, (char *)bad + 1, env->bs, off, env->dev);
 			xpread(fd, buf, env->bs, off, env->dev);
 			left_r--;
 		} else {
@@ -281,7 +309,10 @@ static void run_rand(const struct env *env)
 	if (close(fd))
 		die("close %s: %s", env->dev, strerror(errno));
 	free(buf);
+	free(bad);
 	print_summary(env->reads, env->writes, env->bs);
+	if (env->refused)
+		printf("iogen: refused=%llu\n", (unsigned long long)env->refused);
 }
 
 static void run_buffered(const struct env *env)

@@ -15,6 +15,9 @@
 
 READS=20000
 WRITES=5000
+# Reads into a misaligned buffer, queued as bios and refused before they
+# become requests: they are not I/O and must not be counted.
+REFUSED=2000
 BS=4096
 SPIN_S=2
 CPU_PCT=3
@@ -41,7 +44,7 @@ assert_match "$(cat "$err")" "tp_btf programs" "the default run loads the tp_btf
 use_a0=$(cg_usage_usec "$cg_a")
 use_b0=$(cg_usage_usec "$cg_b")
 
-"$IOGEN" --cgroup "$cg_a" rand --dev "$loop" --reads "$READS" \
+"$IOGEN" --cgroup "$cg_a" rand --dev "$loop" --reads "$READS" --refused "$REFUSED" \
 	--writes "$WRITES" --bs "$BS" >"$TEST_TMP/iogen_a.out" 2>&1 &
 pid_a=$!
 "$IOGEN" --cgroup "$cg_b" spin --seconds "$SPIN_S" \
