@@ -213,6 +213,38 @@ _cg_remove() {
 	rmdir "$dir"
 }
 
+# ---- page cache -------------------------------------------------------------
+
+# lock_in_memory PATH...: keep PATHs (files or directories) and, for
+# executables, the shared libraries ldd lists for them, in the page cache
+# until the test exits (vmtouch -l as a daemon).  This host's DAMON pageout
+# scheme evicts file pages it finds idle, even ones used seconds before; a
+# page fault of a traced task on one of them is a read from the root disk
+# by that task, rightly counted by iotrace but not a fixed amount, which
+# would break a test's exact I/O counts.
+lock_in_memory() {
+	local p pid pf i
+	local -a files=(/etc/ld.so.cache)
+	require_cmd vmtouch ldd
+	for p in "$@"; do
+		p=$(readlink -f "$p") || fatal "lock_in_memory: no such file $p"
+		files+=("$p")
+		[[ -f $p && -x $p ]] || continue
+		mapfile -t -O "${#files[@]}" files < <(ldd "$p" 2>/dev/null |
+			awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+	done
+	pf=$(mktemp "$TEST_TMP/vmtouch.XXXXXX") || fatal "cannot create a file in $TEST_TMP"
+	vmtouch -q -f -l -d -w -P "$pf" "${files[@]}" ||
+		fatal "vmtouch could not lock ${files[*]} in memory"
+	pid=$(cat "$pf")
+	on_exit kill "$pid"
+	for ((i = 0; i < 50; i++)); do
+		grep -q '^VmLck:[[:space:]]*[1-9]' "/proc/$pid/status" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fatal "vmtouch (pid $pid) locked nothing of ${files[*]}"
+}
+
 # ---- block devices ----------------------------------------------------------
 
 # mk_loop SIZE_MB: a loop device over a new SIZE_MB file in /dev/shm, read

@@ -25,6 +25,7 @@ CPU_PCT=3
 require_root
 require_cmd jq losetup dd truncate
 require_exec "$IOTRACE" "$IOGEN"
+lock_in_memory "$IOGEN"
 
 cg_a=$(mk_cgroup a)
 cg_b=$(mk_cgroup b)

@@ -19,6 +19,7 @@ BS=4096
 require_root
 require_cmd jq losetup dd truncate
 require_exec "$IOTRACE" "$IOGEN"
+lock_in_memory "$IOGEN"
 
 cg_a=$(mk_cgroup a)
 rel_a=$(cg_rel "$cg_a")

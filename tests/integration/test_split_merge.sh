@@ -16,6 +16,7 @@
 require_root
 require_cmd jq losetup dd truncate
 require_exec "$IOTRACE"
+lock_in_memory "$(command -v dd)" "$(command -v sh)"
 
 cg=$(mk_cgroup a)
 rel=$(cg_rel "$cg")

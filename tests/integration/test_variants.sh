@@ -18,6 +18,7 @@ BS=4096
 require_root
 require_cmd jq losetup dd truncate
 require_exec "$IOTRACE" "$IOGEN"
+lock_in_memory "$IOGEN"
 
 cg_a=$(mk_cgroup a)
 cg_b=$(mk_cgroup b)

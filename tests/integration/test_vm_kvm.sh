@@ -34,6 +34,7 @@ BS=4096
 require_root
 require_cmd jq losetup bpftool
 require_exec "$IOTRACE" "$VMM"
+lock_in_memory "$VMM"
 [[ -c /dev/kvm ]] || fatal "/dev/kvm is missing: KVM is needed for the VM tests"
 
 cg=$(mk_cgroup vm)

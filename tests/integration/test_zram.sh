@@ -19,6 +19,7 @@ BS=4096
 require_root
 require_cmd jq dd
 require_exec "$IOTRACE" "$IOGEN"
+lock_in_memory "$IOGEN" "$(command -v dd)"
 [[ -w /sys/class/zram-control/hot_add ]] ||
 	fatal "zram is not available (/sys/class/zram-control/hot_add): the kernel needs CONFIG_ZRAM"
 
