@@ -22,7 +22,7 @@
 #include "loader.h"
 #include "output.h"
 #include "record.h"
-#include "vm_libvirt.h"
+#include "vm_namer.h"
 #include "vmtable.h"
 #include "wltable.h"
 
@@ -38,7 +38,8 @@ struct recorder {
 	struct collector coll;
 	struct wl_table table;
 	struct vm_table vms;
-	struct vm_libvirt *libvirt; /* NULL: not built with libvirt, or not running */
+	struct vm_namer *namer; /* libvirt, bounded in time; NULL: command lines only */
+	bool libvirt_warned;
 	struct vm_row_buf *vmrow;
 	struct out_writer out;
 	FILE *f;
@@ -165,13 +166,20 @@ static void identify_vm(struct recorder *r, struct vm_entry *vm)
 {
 	struct vm_name nm;
 	struct wl_class cls;
+	int stuck = 0;
 
 	if (vm->named)
 		return;
-	if (vm_libvirt_resolve(r->libvirt, NULL, (int)vm->pid, &nm) == 0) {
+	if (vm_namer_resolve(r->namer, (int)vm->pid, &nm, &stuck) == 0) {
 		snprintf(vm->name, sizeof(vm->name), "%s", nm.name);
 		snprintf(vm->uuid, sizeof(vm->uuid), "%s", nm.uuid);
 		vm->name_source = vm_name_source_str(nm.source);
+		if (stuck && !r->libvirt_warned) {
+			fprintf(stderr,
+				"iotrace: warning: libvirtd does not answer; naming VMs from "
+				"QEMU's command line until it does\n");
+			r->libvirt_warned = true;
+		}
 	} else {
 		snprintf(vm->name, sizeof(vm->name), "kvm-%u", vm->pid);
 		vm->name_source = "pid";
@@ -556,7 +564,7 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	/* libvirt names VMs when its daemon runs; else QEMU's -name does. */
-	r.libvirt = vm_libvirt_open(NULL);
+	r.namer = vm_namer_open(NULL, 1000);
 	if (collector_init(&r.coll, &r.loader)) {
 		fprintf(stderr, "iotrace: cannot set up the collector: out of memory\n");
 		goto out;
@@ -592,7 +600,7 @@ out:
 	}
 	wl_table_free(&r.table);
 	vm_table_free(&r.vms);
-	vm_libvirt_close(r.libvirt);
+	vm_namer_close(r.namer);
 	free(r.vmrow);
 	cgfs_cache_free(r.cache);
 	return ret;
