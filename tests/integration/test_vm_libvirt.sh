@@ -182,11 +182,13 @@ destroy_domain() {
 }
 
 t0=$(date +%s.%N)
+own_libvirtd=false
 if virsh -q version >/dev/null 2>&1; then
 	echo "# libvirt answers already: used, left running"
 else
 	start_daemon virtlogd
 	start_daemon libvirtd
+	own_libvirtd=true
 fi
 on_exit remove_new_machine_cgroups
 for ((i = 0; ; i++)); do
@@ -290,6 +292,40 @@ vcpu_row=$(jq -nR -c --arg re "$machine_re/vcpu0\$" "$_JQ_RECS"'
 	 | [.workload.kind, .workload.runtime, .workload.name]]' "$out")
 assert_eq "$vcpu_row" "[[\"vm\",\"libvirt\",\"$NAME\"]]" \
 	"the domain's vcpu0 cgroup row: kind vm, runtime libvirt, the domain's name"
+
+# ---- a libvirtd that does not answer ----------------------------------------
+# libvirt's calls block until libvirtd answers.  With our libvirtd stopped
+# (SIGSTOP), iotrace must still name a new VM (from QEMU's -name), warn,
+# and exit: never hang.  Only done with a libvirtd this test started.
+if $own_libvirtd; then
+	lpid=$(cat /run/libvirtd.pid)
+	on_exit kill -CONT "$lpid"
+	kill -STOP "$lpid"
+	err2=$TEST_TMP/iotrace-stuck.err
+	out2=$TEST_TMP/out-stuck.json
+	iotrace_start "$err2" record --interval 1 --output "$out2"
+	iotrace_wait_ready "$IOTRACE_PID" "$err2"
+	rc=0
+	bash "$REPO_ROOT/tools/qemu-vm.sh" --disk "$loop" --aio threads --name "stuck-$NAME" \
+		--reads 50 --writes 0 --vm "$vm" --pidfile "$TEST_TMP/qemu2.pid" \
+		>"$TEST_TMP/qemu-stuck.out" 2>&1 &
+	qpid_wait=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $TEST_TMP/qemu2.pid ]] && break
+		sleep 0.1
+	done
+	qpid=$(cat "$TEST_TMP/qemu2.pid" 2>/dev/null) || qpid=""
+	wait "$qpid_wait" || rc=$?
+	assert_eq "$rc" 0 "with libvirtd stopped: the plain QEMU VM ran"
+	iotrace_stop_ok "$IOTRACE_PID" "$err2" "with libvirtd stopped: iotrace record exits 0"
+	assert_match "$(cat "$err2")" "libvirtd does not answer" \
+		"with libvirtd stopped: iotrace warns that libvirtd does not answer"
+	assert_eq "$(jq -nR -r --argjson p "${qpid:-0}" "$_JQ_RECS"'
+		[recs[] | select(.type == "summary" and .workload.pid == $p)
+		 | .workload.vm_name] | join(",")' "$out2")" "stuck-$NAME" \
+		"with libvirtd stopped: the VM is named from QEMU's -name"
+	kill -CONT "$lpid"
+fi
 
 if grep -qv '^ok$' "$_lib_results"; then
 	echo "# iotrace self line: $(jq -c 'select(.type == "self")' "$out" | tail -1)"
