@@ -194,7 +194,7 @@ static __always_inline void account_io(__u64 owner, __u32 op, __u64 bytes, bool 
 	struct iotrace_blk_stats *s;
 	__u64 now, slot;
 
-	s = lookup_or_init(&blk_stats, owner, &zero_blk_stats);
+	s = lookup_or_init(&blk_stats, &owner, &zero_blk_stats, IOTRACE_CNT_STATS_FULL);
 	if (!s)
 		return;
 	/* Task-context completions (zram) may be preempted by irq ones. */

@@ -37,19 +37,11 @@ static __always_inline void kvm_count(__u32 tgid, __u32 kind, __u64 code, __u64 
 {
 	struct iotrace_kvm_key key = { .tgid = tgid, .kind = kind, .code = code };
 	static const struct iotrace_kvm_count zero;
-	struct iotrace_kvm_count *c = bpf_map_lookup_elem(&kvm_counts, &key);
-	long err;
+	struct iotrace_kvm_count *c;
 
-	if (!c) {
-		err = bpf_map_update_elem(&kvm_counts, &key, &zero, BPF_NOEXIST);
-		if (err && err != -EEXIST) {
-			count_event(IOTRACE_CNT_VM_FULL);
-			return;
-		}
-		c = bpf_map_lookup_elem(&kvm_counts, &key);
-		if (!c)
-			return;
-	}
+	c = lookup_or_init(&kvm_counts, &key, &zero, IOTRACE_CNT_VM_FULL);
+	if (!c)
+		return;
 	/* Per CPU, and only ever updated from the vCPU thread's own context. */
 	c->count += n;
 	c->ns += ns;

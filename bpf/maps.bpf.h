@@ -134,22 +134,24 @@ static __always_inline void count_event(enum iotrace_counter c)
 }
 
 /*
- * The entry of `key`, created zeroed if absent.  A failed creation (table
- * full, allocation failure) is counted, and the caller drops the event.
+ * The entry of *key, created zeroed if absent.  A failed creation (table
+ * full, allocation failure) is counted in `full`, and the caller drops the
+ * event.
  */
-static __always_inline void *lookup_or_init(void *map, __u64 key, const void *zero)
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero,
+					    enum iotrace_counter full)
 {
-	void *v = bpf_map_lookup_elem(map, &key);
+	void *v = bpf_map_lookup_elem(map, key);
 	long err;
 
 	if (v)
 		return v;
-	err = bpf_map_update_elem(map, &key, zero, BPF_NOEXIST);
+	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
-		count_event(IOTRACE_CNT_STATS_FULL);
+		count_event(full);
 		return NULL;
 	}
-	return bpf_map_lookup_elem(map, &key);
+	return bpf_map_lookup_elem(map, key);
 }
 
 static const struct iotrace_thread_stats zero_thread_stats;
@@ -239,17 +241,8 @@ static __always_inline __u32 current_vm_tgid(void)
 static __always_inline struct iotrace_thread_stats *thread_stats_of(__u32 tgid, __u32 tid)
 {
 	struct iotrace_thread_key key = { .tgid = tgid, .tid = tid };
-	struct iotrace_thread_stats *t = bpf_map_lookup_elem(&thread_stats, &key);
-	long err;
 
-	if (t)
-		return t;
-	err = bpf_map_update_elem(&thread_stats, &key, &zero_thread_stats, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		count_event(IOTRACE_CNT_VM_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&thread_stats, &key);
+	return lookup_or_init(&thread_stats, &key, &zero_thread_stats, IOTRACE_CNT_VM_FULL);
 }
 
 #endif

@@ -83,7 +83,7 @@ static __always_inline void charge_current(bool switching)
 	struct iotrace_cpu_state *st;
 	struct iotrace_cpu_stats *s;
 	struct task_state *ts = NULL;
-	__u64 ns, pmu_now = 0, cycles = 0;
+	__u64 ns, pmu_now = 0, cycles = 0, cgroup_id;
 	__u32 zero = 0, vm;
 
 	/* pid 0 is the idle task: its time is nobody's. */
@@ -105,7 +105,8 @@ static __always_inline void charge_current(bool switching)
 	}
 	if (!task->pid || (!ns && !cycles))
 		return;
-	s = lookup_or_init(&cpu_stats, bpf_get_current_cgroup_id(), &zero_cpu_stats);
+	cgroup_id = bpf_get_current_cgroup_id();
+	s = lookup_or_init(&cpu_stats, &cgroup_id, &zero_cpu_stats, IOTRACE_CNT_STATS_FULL);
 	if (s) {
 		/* Only this CPU's value, and interrupts are off on both paths. */
 		s->cpu_ns += ns;
