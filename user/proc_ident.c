@@ -159,24 +159,37 @@ static int proc_path(char *path, size_t size, const char *root, int pid, int tid
 	return 0;
 }
 
+/*
+ * Read the head of <root>/<pid>[/task/<tid>]/<leaf> (tid 0: the process's
+ * own file) into buf.  An empty read means the task died between open and
+ * read: -ENOENT, as a missing file.
+ */
+static int read_proc_file(const char *root, int pid, int tid, const char *leaf, char *buf,
+			  size_t cap, size_t *len)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = proc_path(path, sizeof(path), root, pid, tid, leaf);
+	if (!err)
+		err = read_head(path, buf, cap, len);
+	if (!err && *len == 0)
+		err = -ENOENT;
+	return err;
+}
+
 int proc_ident_read(const char *procfs_root, int pid, struct proc_ident *out)
 {
-	char path[PATH_MAX], buf[STAT_MAX];
+	char buf[STAT_MAX];
 	struct proc_ident id;
 	size_t len;
 	int err;
 
 	if (pid <= 0 || !out)
 		return -EINVAL;
-	err = proc_path(path, sizeof(path), procfs_root, pid, 0, "stat");
+	err = read_proc_file(procfs_root, pid, 0, "stat", buf, sizeof(buf), &len);
 	if (err)
 		return err;
-	err = read_head(path, buf, sizeof(buf), &len);
-	if (err)
-		return err;
-	/* An empty read: the task died between open and read. */
-	if (len == 0)
-		return -ENOENT;
 	if (proc_ident_parse_stat(buf, &id) || id.pid != pid)
 		return -EINVAL;
 	*out = id;
@@ -190,21 +203,15 @@ bool proc_ident_same(const struct proc_ident *a, const struct proc_ident *b)
 
 int proc_task_comm(const char *procfs_root, int pid, int tid, char *buf, size_t len)
 {
-	char path[PATH_MAX], comm[COMM_FILE_MAX];
+	char comm[COMM_FILE_MAX];
 	size_t n;
 	int err;
 
 	if (pid <= 0 || tid <= 0 || !buf || len == 0)
 		return -EINVAL;
-	err = proc_path(path, sizeof(path), procfs_root, pid, tid, "comm");
+	err = read_proc_file(procfs_root, pid, tid, "comm", comm, sizeof(comm), &n);
 	if (err)
 		return err;
-	err = read_head(path, comm, sizeof(comm), &n);
-	if (err)
-		return err;
-	/* An empty read: the thread died between open and read. */
-	if (n == 0)
-		return -ENOENT;
 	if (comm[n - 1] == '\n')
 		comm[--n] = '\0';
 	if (n >= len)
@@ -216,19 +223,14 @@ int proc_task_comm(const char *procfs_root, int pid, int tid, char *buf, size_t 
 
 int proc_task_guest_ticks(const char *procfs_root, int pid, int tid, uint64_t *ticks)
 {
-	char path[PATH_MAX], buf[STAT_MAX];
+	char buf[STAT_MAX];
 	size_t len;
 	int err;
 
 	if (pid <= 0 || tid <= 0 || !ticks)
 		return -EINVAL;
-	err = proc_path(path, sizeof(path), procfs_root, pid, tid, "stat");
+	err = read_proc_file(procfs_root, pid, tid, "stat", buf, sizeof(buf), &len);
 	if (err)
 		return err;
-	err = read_head(path, buf, sizeof(buf), &len);
-	if (err)
-		return err;
-	if (len == 0)
-		return -ENOENT;
 	return proc_parse_guest_ticks(buf, ticks);
 }
