@@ -245,6 +245,32 @@ lock_in_memory() {
 	fatal "vmtouch (pid $pid) locked nothing of ${files[*]}"
 }
 
+# lock_qemu_in_memory: lock_in_memory QEMU's binary and libraries, its
+# modules and firmware, and the time zone file it reads, so that QEMU's
+# page faults read nothing from the root disk.
+lock_qemu_in_memory() {
+	local q libdir d
+	local -a extra=("$(readlink -f /etc/localtime)")
+	q=$(readlink -f "$(command -v qemu-system-x86_64)")
+	ldd "$q" | grep -q '=> /' || fatal "ldd $q listed no libraries"
+	libdir=$(dirname "$(ldd "$q" | awk '$1 == "libc.so.6" { print $3 }')")
+	for d in "$libdir/qemu" "${q%/bin/*}/share/qemu" /usr/share/seabios; do
+		[[ ! -d $d ]] || extra+=("$d")
+	done
+	lock_in_memory "$q" "${extra[@]}"
+}
+
+# test_vm_copy DIR: build the test VM in VM_DIR (tools/mkvm.sh; cached) and
+# copy its kernel and initramfs to DIR, on tmpfs, so that QEMU's reads of
+# them are no block I/O.
+test_vm_copy() {
+	bash "$REPO_ROOT/tools/mkvm.sh" "$VM_DIR" >"$TEST_TMP/mkvm.out" 2>&1 ||
+		fatal "building the test VM failed: $(cat "$TEST_TMP/mkvm.out")"
+	mkdir "$1" || fatal "cannot create $1"
+	cp "$VM_DIR/vmlinuz" "$VM_DIR/initramfs.cpio.gz" "$1/" ||
+		fatal "cannot copy the test VM from $VM_DIR"
+}
+
 # ---- block devices ----------------------------------------------------------
 
 # mk_loop SIZE_MB: a loop device over a new SIZE_MB file in /dev/shm, read
@@ -398,6 +424,22 @@ record_values() {
 	jq -nR -r "$_JQ_RECS"'
 		recs[] | select(.type != "self") | ('"$2"') | tostring' "$1" |
 		sort -u
+}
+
+# vm_summary FILE PID JQPATH: JQPATH of the one VM summary line of PID;
+# "<N VM summary lines for pid PID>" when there is not exactly one.
+vm_summary() {
+	jq -nR -r --argjson p "$2" "$_JQ_RECS"'
+		[recs[] | select(.type == "summary" and .workload.kind == "vm" and
+				 .workload.pid == $p)]
+		| if length == 1 then .[0] | ('"$3"')
+		  else "<\(length) VM summary lines for pid \($p)>" end' "$1"
+}
+
+# vm_role FILE PID ROLE JQPATH: JQPATH of ROLE's entry in the threads array
+# of PID's VM summary line.
+vm_role() {
+	vm_summary "$1" "$2" "[.threads[] | select(.role == \"$3\")] | if length == 1 then .[0] | $4 else \"<\(length) $3 entries>\" end"
 }
 
 # ---- running iotrace --------------------------------------------------------

@@ -87,19 +87,9 @@ done
 iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace record exits 0"
 assert_eq "$(json_bad_lines "$out")" "" "every line is a JSON object"
 
-# vm JQPATH PID: JQPATH of the one VM summary line of PID.
-vm() {
-	jq -nR -r --argjson p "$2" "$_JQ_RECS"'
-		[recs[] | select(.type == "summary" and .workload.kind == "vm" and
-				 .workload.pid == $p)]
-		| if length == 1 then .[0] | ('"$1"')
-		  else "<\(length) VM summary lines for pid \($p)>" end' "$out"
-}
-
-# role JQPATH PID ROLE: JQPATH of ROLE's entry in PID's threads array.
-role() {
-	vm "[.threads[] | select(.role == \"$3\")] | if length == 1 then .[0] | $1 else \"<\(length) $3 entries>\" end" "$2"
-}
+# vm JQPATH PID, role JQPATH PID ROLE: lib.sh's vm_summary and vm_role on $out.
+vm() { vm_summary "$out" "$2" "$1"; }
+role() { vm_role "$out" "$2" "$3" "$1"; }
 
 # check_vm NAME PID DOORBELL IO_ROLE IDLE_ROLE
 check_vm() {

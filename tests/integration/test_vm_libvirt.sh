@@ -56,39 +56,9 @@ require_exec "$IOTRACE"
 qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg ||
 	fatal "qemu-system-x86_64 has no TCG accelerator ('-accel help' does not list tcg)"
 
-bash "$REPO_ROOT/tools/mkvm.sh" "$VM_DIR" >"$TEST_TMP/mkvm.out" 2>&1 ||
-	fatal "building the test VM failed: $(cat "$TEST_TMP/mkvm.out")"
 vm=$TEST_TMP/vm
-mkdir "$vm"
-cp "$VM_DIR/vmlinuz" "$VM_DIR/initramfs.cpio.gz" "$vm/" ||
-	fatal "cannot copy the test VM from $VM_DIR"
-
-# lock_qemu_files: mlock QEMU's binary, libraries, modules and firmware
-# (vmtouch -l, as a daemon until the test exits), so that QEMU's page faults
-# read nothing from the root disk (see test_vm_qemu.sh).
-lock_qemu_files() {
-	local q libdir pid i d
-	local -a files
-	q=$(readlink -f "$(command -v qemu-system-x86_64)")
-	files=("$q" /etc/ld.so.cache "$(readlink -f /etc/localtime)")
-	mapfile -t -O 3 files < <(ldd "$q" |
-		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
-	((${#files[@]} > 3)) || fatal "ldd $q listed no libraries"
-	libdir=$(dirname "$(ldd "$q" | awk '$1 == "libc.so.6" { print $3 }')")
-	for d in "$libdir/qemu" "${q%/bin/*}/share/qemu" /usr/share/seabios; do
-		[[ ! -d $d ]] || files+=("$d")
-	done
-	vmtouch -q -f -l -d -w -P "$TEST_TMP/vmtouch.pid" "${files[@]}" ||
-		fatal "vmtouch could not lock QEMU's files in memory"
-	pid=$(cat "$TEST_TMP/vmtouch.pid")
-	on_exit kill "$pid"
-	for ((i = 0; i < 50; i++)); do
-		grep -q '^VmLck:[[:space:]]*[1-9]' "/proc/$pid/status" && return 0
-		sleep 0.1
-	done
-	fatal "vmtouch (pid $pid) locked nothing"
-}
-lock_qemu_files
+test_vm_copy "$vm"
+lock_qemu_in_memory
 
 loop=$(mk_loop 64)
 out=$TEST_TMP/out.json
@@ -244,19 +214,9 @@ assert_eq "$dwrites $dwsec" "$gwrites $gwsec" "the loop device saw the guest's w
 
 # ---- the VM row ---------------------------------------------------------------
 
-# vm JQPATH: JQPATH of the one VM summary line of QEMU's pid.
-vm() {
-	jq -nR -r --argjson p "$pid" "$_JQ_RECS"'
-		[recs[] | select(.type == "summary" and .workload.kind == "vm" and
-				 .workload.pid == $p)]
-		| if length == 1 then .[0] | ('"$1"')
-		  else "<\(length) VM summary lines for pid \($p)>" end' "$out"
-}
-
-# role JQPATH ROLE: JQPATH of ROLE's entry in the VM's threads array.
-role() {
-	vm "[.threads[] | select(.role == \"$2\")] | if length == 1 then .[0] | $1 else \"<\(length) $2 entries>\" end"
-}
+# vm JQPATH, role JQPATH ROLE: lib.sh's vm_summary and vm_role for QEMU's pid.
+vm() { vm_summary "$out" "$pid" "$1"; }
+role() { vm_role "$out" "$pid" "$2" "$1"; }
 
 machine_re="^/machine/qemu-[0-9]+-$NAME\\.libvirt-qemu"
 assert_eq "$(vm .workload.kind)" vm "a row of kind vm for QEMU's pid $pid"

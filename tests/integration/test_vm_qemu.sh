@@ -65,38 +65,9 @@ qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg ||
 	fatal "qemu-system-x86_64 has no TCG accelerator ('-accel help' does not list tcg)"
 
 # The test VM: built (or found up to date) by mkvm.sh, then copied to tmpfs.
-bash "$REPO_ROOT/tools/mkvm.sh" "$VM_DIR" >"$TEST_TMP/mkvm.out" 2>&1 ||
-	fatal "building the test VM failed: $(cat "$TEST_TMP/mkvm.out")"
 vm=$TEST_TMP/vm
-mkdir "$vm"
-cp "$VM_DIR/vmlinuz" "$VM_DIR/initramfs.cpio.gz" "$vm/" ||
-	fatal "cannot copy the test VM from $VM_DIR"
-
-# lock_qemu_files: mlock QEMU's binary, libraries, modules and firmware
-# (vmtouch -l, as a daemon until the test exits).
-lock_qemu_files() {
-	local q libdir pid i d
-	local -a files
-	q=$(readlink -f "$(command -v qemu-system-x86_64)")
-	files=("$q" /etc/ld.so.cache "$(readlink -f /etc/localtime)")
-	mapfile -t -O 3 files < <(ldd "$q" |
-		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
-	((${#files[@]} > 3)) || fatal "ldd $q listed no libraries"
-	libdir=$(dirname "$(ldd "$q" | awk '$1 == "libc.so.6" { print $3 }')")
-	for d in "$libdir/qemu" "${q%/bin/*}/share/qemu" /usr/share/seabios; do
-		[[ ! -d $d ]] || files+=("$d")
-	done
-	vmtouch -q -f -l -d -w -P "$TEST_TMP/vmtouch.pid" "${files[@]}" ||
-		fatal "vmtouch could not lock QEMU's files in memory"
-	pid=$(cat "$TEST_TMP/vmtouch.pid")
-	on_exit kill "$pid"
-	for ((i = 0; i < 50; i++)); do
-		grep -q '^VmLck:[[:space:]]*[1-9]' "/proc/$pid/status" && return 0
-		sleep 0.1
-	done
-	fatal "vmtouch (pid $pid) locked nothing"
-}
-lock_qemu_files
+test_vm_copy "$vm"
+lock_qemu_in_memory
 
 cg=$(mk_cgroup qemu)
 rel=$(cg_rel "$cg")
@@ -170,19 +141,9 @@ run_vm iothread
 iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace record exits 0"
 assert_eq "$(json_bad_lines "$out")" "" "every line is a JSON object"
 
-# vm JQPATH PID: JQPATH of the one VM summary line of PID.
-vm() {
-	jq -nR -r --argjson p "$2" "$_JQ_RECS"'
-		[recs[] | select(.type == "summary" and .workload.kind == "vm" and
-				 .workload.pid == $p)]
-		| if length == 1 then .[0] | ('"$1"')
-		  else "<\(length) VM summary lines for pid \($p)>" end' "$out"
-}
-
-# role JQPATH PID ROLE: JQPATH of ROLE's entry in PID's threads array.
-role() {
-	vm "[.threads[] | select(.role == \"$3\")] | if length == 1 then .[0] | $1 else \"<\(length) $3 entries>\" end" "$2"
-}
+# vm JQPATH PID, role JQPATH PID ROLE: lib.sh's vm_summary and vm_role on $out.
+vm() { vm_summary "$out" "$2" "$1"; }
+role() { vm_role "$out" "$2" "$3" "$1"; }
 
 # others JQPATH PID ROLE ROLE: JQPATH summed over the roles but these two.
 others() {
