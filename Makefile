@@ -118,7 +118,7 @@ $(OUTPUT)/iotrace: $(APP_OBJS) $(OUTPUT)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS_BPF) $(LIBVIRT_LIBS) -lm -o $@
 
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libcore.a $(USER_HDRS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libcore.a $(USER_HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lcmocka -lm -o $@
 
@@ -164,7 +164,7 @@ format:
 	$(Q)clang-format -i $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.[ch] tools/bpf/*.c
 
 check-format:
-	$(Q)clang-format --dry-run --Werror $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.[ch] tools/bpf/*.c
+	$(Q)clang-format --dry-run --Werror $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.[ch] tools/*.[ch] tools/bpf/*.c
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

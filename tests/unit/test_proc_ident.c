@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fake_fs.h"
 #include "proc_ident.h"
 
 /* ---- helpers ---- */
@@ -74,68 +75,6 @@ static void make_stat_guest(char *buf, size_t len, const char *comm, const char 
 	}
 	n += (size_t)snprintf(buf + n, len - n, "\n");
 	assert_true(n < len);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *path)
-{
-	assert_int_equal(nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
-
-/*
- * Setup and teardown of the tests that build a fake procfs: a fresh
- * directory under /tmp, removed afterwards even when the test failed.
- */
-static int tmpdir_setup(void **state)
-{
-	static char root[64];
-
-	strcpy(root, "/tmp/iotrace-procid-XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
-	*state = root;
-	return 0;
-}
-
-static int tmpdir_teardown(void **state)
-{
-	struct stat st;
-
-	if (!stat(*state, &st))
-		rm_tree(*state);
-	return 0;
-}
-
-static void mkdir_at(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static void write_at(const char *root, const char *rel, const char *data, size_t len)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
-}
-
-static void write_str_at(const char *root, const char *rel, const char *s)
-{
-	write_at(root, rel, s, strlen(s));
 }
 
 static void write_stat(const char *root, int pid, const char *comm, uint64_t start)

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake_fs.h"
 #include "vm_names.h"
 
 /* A cmdline literal with its embedded NULs, without the compiler's last one. */
@@ -92,55 +93,6 @@ static void expect_name_err(const char *lit, size_t len, int want)
 	memset(name, 'x', sizeof(name));
 	assert_int_equal(name_of(lit, len, name, sizeof(name)), want);
 	assert_string_equal(name, "");
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* A fresh directory under /tmp, removed afterwards even when the test failed. */
-static int tmpdir_setup(void **state)
-{
-	static char root[64];
-
-	strcpy(root, "/tmp/iotrace-vmnames-XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
-	*state = root;
-	return 0;
-}
-
-static int tmpdir_teardown(void **state)
-{
-	struct stat st;
-
-	if (!stat(*state, &st))
-		assert_int_equal(nftw(*state, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-	return 0;
-}
-
-static void mkdir_at(const char *root, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static void write_at(const char *root, const char *rel, const char *data, size_t len)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
 }
 
 /* ---- -name ---- */
