@@ -89,6 +89,21 @@ static int resolve_filters(struct recorder *r)
 	return 0;
 }
 
+/*
+ * The path of cgroup id from the name cache, walking the cgroup tree again
+ * on a miss unless *refreshed says this emit already did.  0 or -ENOENT.
+ */
+static int cgroup_path_of(struct recorder *r, uint64_t id, char *path, size_t len, bool *refreshed)
+{
+	if (cgfs_cache_lookup(r->cache, id, path, len) == 0)
+		return 0;
+	if (*refreshed)
+		return -ENOENT;
+	cgfs_cache_refresh(r->cache);
+	*refreshed = true;
+	return cgfs_cache_lookup(r->cache, id, path, len);
+}
+
 /* Name a workload once: path from the cgroup tree, then runtime and name. */
 static void identify(struct recorder *r, struct wl_entry *e, bool *refreshed)
 {
@@ -101,11 +116,7 @@ static void identify(struct recorder *r, struct wl_entry *e, bool *refreshed)
 		e->named = true;
 		return;
 	}
-	if (cgfs_cache_lookup(r->cache, e->id, e->path, sizeof(e->path)) && !*refreshed) {
-		cgfs_cache_refresh(r->cache);
-		*refreshed = true;
-	}
-	if (cgfs_cache_lookup(r->cache, e->id, e->path, sizeof(e->path)) == 0) {
+	if (cgroup_path_of(r, e->id, e->path, sizeof(e->path), refreshed) == 0) {
 		e->path_known = true;
 		wl_classify(e->path, &e->cls);
 		if (e->cls.runtime && !strcmp(e->cls.runtime, "docker"))
@@ -166,6 +177,7 @@ static void identify_vm(struct recorder *r, struct vm_entry *vm)
 {
 	struct vm_name nm;
 	struct wl_class cls;
+	bool refreshed = false;
 	int stuck = 0;
 
 	if (vm->named)
@@ -191,13 +203,9 @@ static void identify_vm(struct recorder *r, struct vm_entry *vm)
 	if (cgfs_proc_cgroup(NULL, (int)vm->pid, vm->cgroup_path, sizeof(vm->cgroup_path)) ||
 	    cgfs_path_to_id(r->mount, vm->cgroup_path, &vm->cgroup_id)) {
 		vm->cgroup_id = vm->bpf_cgroup_id;
-		if (!vm->cgroup_id || cgfs_cache_lookup(r->cache, vm->cgroup_id, vm->cgroup_path,
-							sizeof(vm->cgroup_path))) {
-			cgfs_cache_refresh(r->cache);
-			if (cgfs_cache_lookup(r->cache, vm->cgroup_id, vm->cgroup_path,
-					      sizeof(vm->cgroup_path)))
-				vm->cgroup_path[0] = '\0';
-		}
+		if (!vm->cgroup_id || cgroup_path_of(r, vm->cgroup_id, vm->cgroup_path,
+						     sizeof(vm->cgroup_path), &refreshed))
+			vm->cgroup_path[0] = '\0';
 	}
 	if (vm->cgroup_path[0]) {
 		wl_classify(vm->cgroup_path, &cls);
