@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * VM names from libvirt, with QEMU's command line and kvm-<pid> behind it.
- * See user/vm_libvirt.h.
+ * VM names from libvirt.  See user/vm_libvirt.h.
  */
 #include <errno.h>
 #include <limits.h>
@@ -332,14 +331,3 @@ void vm_libvirt_close(struct vm_libvirt *lv)
 }
 
 #endif /* HAVE_LIBVIRT */
-
-static int lookup_libvirt(void *ctx, int pid, char *name, size_t name_size, char *uuid,
-			  size_t uuid_size)
-{
-	return vm_libvirt_lookup(ctx, pid, name, name_size, uuid, uuid_size);
-}
-
-int vm_libvirt_resolve(struct vm_libvirt *lv, const char *procfs_root, int pid, struct vm_name *out)
-{
-	return vm_name_resolve(procfs_root, pid, lv ? lookup_libvirt : NULL, lv, out);
-}

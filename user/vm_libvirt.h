@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * VM names from libvirt: a cache of libvirt's active QEMU domains, keyed by
- * the pid of their QEMU process, and the full naming chain (libvirt, then
- * QEMU's command line, then kvm-<pid>; include/vm_names.h).
+ * the pid of their QEMU process.  user/vm_namer.c puts it first in the
+ * naming chain (then QEMU's command line, then kvm-<pid>; include/vm_names.h)
+ * and bounds its calls in time.
  *
  * libvirt is asked read-only through "qemu:///system", and only when
  * libvirtd's read-only socket (/run/libvirt/libvirt-sock-ro) exists, so that
@@ -79,12 +80,5 @@ int vm_libvirt_lookup(struct vm_libvirt *lv, int pid, char *name, size_t name_si
 
 /* Disconnect and free.  NULL is a no-op. */
 void vm_libvirt_close(struct vm_libvirt *lv);
-
-/*
- * vm_name_resolve() with lv as the first source (lv NULL: no libvirt).
- * Returns 0 with out filled whenever pid > 0; -EINVAL otherwise.
- */
-int vm_libvirt_resolve(struct vm_libvirt *lv, const char *procfs_root, int pid,
-		       struct vm_name *out);
 
 #endif
