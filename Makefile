@@ -93,14 +93,16 @@ $(OUTPUT)/iotrace.skel.h: $(OUTPUT)/iotrace.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name iotrace_bpf > $@
 
-# The floor of the benchmark: empty programs on the same tracepoints.
-$(OUTPUT)/floor.bpf.o: tools/bpf/floor.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
+# The benchmark's reference programs: the floor (empty programs on the same
+# tracepoints) and the carrier (the least per-I/O work any per-workload
+# accounting needs).
+$(OUTPUT)/%.bpf.o: tools/bpf/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/floor.skel.h: $(OUTPUT)/floor.bpf.o
+$(OUTPUT)/floor.skel.h $(OUTPUT)/carrier.skel.h: $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 $(CORE_OBJS): $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)/user
 	$(call msg,CC,$@)
@@ -142,7 +144,7 @@ $(OUTPUT)/fake_vcpu.skel.h: $(OUTPUT)/tests/fake_vcpu.bpf.o
 
 $(OUTPUT)/tests/test_handlers: $(OUTPUT)/fake_vcpu.skel.h
 
-$(OUTPUT)/tools/bpf-floor: tools/bpf-floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/tools
+$(OUTPUT)/tools/bpf-floor: tools/bpf-floor.c $(OUTPUT)/floor.skel.h $(OUTPUT)/carrier.skel.h | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LDLIBS_BPF) -o $@
 

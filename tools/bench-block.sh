@@ -8,6 +8,9 @@
 # /dev/shm, in interleaved rounds of:
 #   untraced   nothing attached
 #   floor      empty BPF programs on the same tracepoints (tools/bpf-floor)
+#   carrier    the least per-I/O work that charges a completion to its
+#              submitter: owner stored at queue, read at completion
+#              (tools/bpf/carrier.bpf.c), the lower bound of any design
 #   iotrace    iotrace record
 #   bpftrace   the same accounting written in bpftrace (when installed)
 # For each: median IOPS, ratio to untraced, host CPU ns per I/O (from
@@ -28,7 +31,7 @@ hz=$(getconf CLK_TCK)
 for t in fio jq "$iotrace" "$floor"; do
 	command -v "$t" >/dev/null || { echo "bench: missing $t (make deps && make)" >&2; exit 1; }
 done
-modes=(untraced floor iotrace)
+modes=(untraced floor carrier iotrace)
 if command -v bpftrace >/dev/null; then
 	modes+=(bpftrace)
 else
@@ -82,6 +85,7 @@ start_tracer() { # mode
 	case $1 in
 	untraced) return 0 ;;
 	floor) "$floor" 2>"$work/tracer.err" & ;;
+	carrier) "$floor" --carrier 2>"$work/tracer.err" & ;;
 	iotrace) "$iotrace" record -o /dev/null 2>"$work/tracer.err" & ;;
 	bpftrace) bpftrace "$work/equiv.bt" >"$work/tracer.err" 2>&1 & ;;
 	esac
@@ -157,15 +161,26 @@ for m in "${modes[@]}"; do
 	ids_before=$(bpftool prog show -j | jq -c '[.[] | {id, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]')
 	fio --name=bench --filename="$loop" --rw=randread --bs=4k --direct=1 \
 		--ioengine=libaio --iodepth=32 --runtime="$secs" --time_based \
-		--output-format=json >/dev/null
-	bpftool prog show -j | jq -r --argjson before "$ids_before" --arg mode "$m" '
+		--output-format=json >"$work/fio.json"
+	bpftool prog show -j | jq -r --argjson before "$ids_before" --arg mode "$m" \
+		--argjson ios "$(jq '.jobs[0].read.total_ios' "$work/fio.json")" '
 		($before | map({(.id | tostring): .}) | add) as $b
-		| .[] | select(.run_cnt != null)
-		| ($b[.id | tostring] // {run_time_ns: 0, run_cnt: 0}) as $o
-		| (.run_cnt - $o.run_cnt) as $n
-		| select($n > 0)
-		| "  \($mode)\t\(.name)\t\((.run_time_ns - $o.run_time_ns) / $n | floor) ns/event\t\($n) events"' |
-		column -t -s $'\t'
+		| [.[] | select(.run_cnt != null)
+		   | ($b[.id | tostring] // {run_time_ns: 0, run_cnt: 0}) as $o
+		   | {name, n: (.run_cnt - $o.run_cnt), t: (.run_time_ns - $o.run_time_ns)}
+		   | select(.n > 0)] as $p
+		| ($p[] | "  \($mode)\t\(.name)\t\(.t / .n | floor) ns/event\t\(.n) events"),
+		  "  \($mode)\tall programs\t\(([$p[].t] | add) / $ios | floor) ns/I/O\t\($ios) I/Os"' |
+		column -t -s $'\t' | tee -a "$work/progs"
 	stop_tracer
 	sysctl -qw kernel.bpf_stats_enabled=0
 done
+
+# The same ratio from the programs' own run time, which /proc/stat's jiffies
+# blur: each tracer's run time per I/O against the floor's.
+echo
+echo "BPF run time per I/O (from the runs above):"
+awk '$2 == "all" { ns[$1] = $4 } END {
+	for (m in ns) if (m != "floor" && ns["floor"] > 0)
+		printf "  %-9s %5d ns/I/O  %.2fx floor (%d ns/I/O)\n", m, ns[m], ns[m] / ns["floor"], ns["floor"]
+}' "$work/progs" | sort
