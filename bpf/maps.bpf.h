@@ -108,6 +108,26 @@ IOTRACE_MAP struct {
 	__type(value, struct iotrace_kvm_count);
 } kvm_counts SEC(".maps");
 
+/* Set by user space before load: a cycle counter per CPU is in `pmu`. */
+#ifdef IOTRACE_DEFINE_MAPS
+const volatile bool use_pmu = false;
+#else
+extern const volatile bool use_pmu;
+#endif
+
+IOTRACE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iotrace_cpu_state);
+} cpu_state SEC(".maps");
+
+IOTRACE_MAP struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} pmu SEC(".maps");
+
 /*
  * A kernel address as a plain number, to hash it, offset it and compare it
  * with keys in maps.  In tp_btf programs the verifier tracks BTF pointers
@@ -131,6 +151,17 @@ static __always_inline void count_event(enum iotrace_counter c)
 	/* Per-CPU, but a task-context handler may be preempted by another. */
 	if (v)
 		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline __u64 read_pmu(void)
+{
+	struct bpf_perf_event_value v;
+
+	if (bpf_perf_event_read_value(&pmu, BPF_F_CURRENT_CPU, &v, sizeof(v))) {
+		count_event(IOTRACE_CNT_PMU_READ_FAIL);
+		return 0;
+	}
+	return v.counter;
 }
 
 /*

@@ -33,34 +33,7 @@
 
 #include "maps.bpf.h"
 
-/* Set by user space before load. */
-const volatile bool use_pmu = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct iotrace_cpu_state);
-} cpu_state SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} pmu SEC(".maps");
-
 static const struct iotrace_cpu_stats zero_cpu_stats;
-
-static __always_inline __u64 read_pmu(void)
-{
-	struct bpf_perf_event_value v;
-
-	if (bpf_perf_event_read_value(&pmu, BPF_F_CURRENT_CPU, &v, sizeof(v))) {
-		count_event(IOTRACE_CNT_PMU_READ_FAIL);
-		return 0;
-	}
-	return v.counter;
-}
 
 /* The run time of current not charged yet; *tsp gets its state. */
 static __always_inline __u64 uncharged_runtime(struct task_struct *task, struct task_state **tsp)
@@ -71,8 +44,14 @@ static __always_inline __u64 uncharged_runtime(struct task_struct *task, struct 
 	if (!ts)
 		return 0;
 	first = ts->charged;
+	/*
+	 * The baseline may be ahead of the sum: a net softirq run moves it on
+	 * (net.bpf.c) before the scheduler has added that run to the sum.
+	 */
+	if (sum <= first)
+		return 0;
 	ts->charged = sum;
-	return sum > first ? sum - first : 0;
+	return sum - first;
 }
 
 /* Charge current, which is being switched out (or interrupted). */

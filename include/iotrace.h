@@ -72,6 +72,18 @@ struct iotrace_blk_stats {
 };
 
 /*
+ * Network traffic of the workload's sockets (bpf/net.bpf.c): wire packets
+ * and payload bytes, and its share of NET_RX/NET_TX softirq time.
+ */
+struct iotrace_net_stats {
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 softirq_ns;
+};
+
+/*
  * Events that were not accounted normally.  Each is counted per CPU in the
  * `counters` array so that user space can report it; none is silent.
  */
@@ -83,6 +95,7 @@ enum iotrace_counter {
 	IOTRACE_CNT_PMU_READ_FAIL, /* cycle counter read failed */
 	IOTRACE_CNT_RECOVERED, /* completion missed, counted when its key came back */
 	IOTRACE_CNT_VM_FULL, /* VM, VM thread or KVM bucket table full */
+	IOTRACE_CNT_NET_OWNERS_FULL, /* softirq run served too many owners: share unattributed */
 	IOTRACE_CNT_MAX,
 };
 

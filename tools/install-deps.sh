@@ -16,8 +16,11 @@ packages=(
 	qemu-system-x86 vmtouch
 	# libvirt VM test (libvirtd, virtlogd, virsh; tools/libvirt-vm.sh)
 	libvirt-daemon-system
+	# a real Docker container in the network test (dockerd started by the
+	# test itself; busybox-static is the container's root file system)
+	docker.io busybox-static
 	# workloads and benchmarks
-	fio bpftrace
+	fio bpftrace iperf3
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -24,19 +24,21 @@ int collector_init(struct collector *c, struct loader *l)
 {
 	size_t per_cpu = sizeof(struct iotrace_blk_stats);
 
-	_Static_assert(sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_thread_stats),
+	_Static_assert(sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_thread_stats) &&
+			       sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_net_stats),
 		       "vals must hold the largest per-CPU value");
 
 	memset(c, 0, sizeof(*c));
 	c->l = l;
 	c->cpu_fd = loader_map_fd(l, "cpu_stats");
 	c->blk_fd = loader_map_fd(l, "blk_stats");
+	c->net_fd = loader_map_fd(l, "net_stats");
 	c->cnt_fd = loader_map_fd(l, "counters");
 	c->procs_fd = loader_map_fd(l, "vm_procs");
 	c->thr_fd = loader_map_fd(l, "thread_stats");
 	c->kvm_fd = loader_map_fd(l, "kvm_counts");
-	if (c->cpu_fd < 0 || c->blk_fd < 0 || c->cnt_fd < 0 || c->procs_fd < 0 || c->thr_fd < 0 ||
-	    c->kvm_fd < 0)
+	if (c->cpu_fd < 0 || c->blk_fd < 0 || c->net_fd < 0 || c->cnt_fd < 0 || c->procs_fd < 0 ||
+	    c->thr_fd < 0 || c->kvm_fd < 0)
 		return -ENOENT;
 	c->clk_tck = sysconf(_SC_CLK_TCK);
 	if (c->clk_tck <= 0)
@@ -101,6 +103,33 @@ static int read_blk_map(struct collector *c, struct wl_table *t)
 				sum.lat_hist[i] += v[cpu].lat_hist[i];
 		}
 		wl_table_feed_blk(t, key, &sum);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int read_net_map(struct collector *c, struct wl_table *t)
+{
+	const struct iotrace_net_stats *v = c->vals;
+	__u64 key, next, *prev = NULL;
+	struct iotrace_net_stats sum;
+
+	while (bpf_map_get_next_key(c->net_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(c->net_fd, &key, c->vals)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		memset(&sum, 0, sizeof(sum));
+		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+			sum.tx_packets += v[cpu].tx_packets;
+			sum.tx_bytes += v[cpu].tx_bytes;
+			sum.rx_packets += v[cpu].rx_packets;
+			sum.rx_bytes += v[cpu].rx_bytes;
+			sum.softirq_ns += v[cpu].softirq_ns;
+		}
+		wl_table_feed_net(t, key, &sum);
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
@@ -411,6 +440,8 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 	err = read_cpu_map(c, t);
 	if (!err)
 		err = read_blk_map(c, t);
+	if (!err)
+		err = read_net_map(c, t);
 	if (!err)
 		err = read_vm_procs(c, vt);
 	if (!err)

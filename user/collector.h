@@ -16,7 +16,7 @@
 
 struct collector {
 	struct loader *l;
-	int cpu_fd, blk_fd, cnt_fd;
+	int cpu_fd, blk_fd, net_fd, cnt_fd;
 	int procs_fd, thr_fd, kvm_fd; /* VMs */
 	long clk_tck; /* /proc time unit */
 	void *vals; /* one map value per possible CPU */

@@ -6,6 +6,7 @@
  * link so that closing the links detaches them.  Nothing is pinned.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroupfs.h"
 #include "iotrace.h"
 #include "iotrace.skel.h"
 #include "kvm_layout.h"
@@ -70,7 +72,7 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1U << (cap % 32));
 }
 
-static int check_privileges(char *err, size_t errlen)
+static int check_privileges(struct loader *l, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = {};
@@ -79,6 +81,8 @@ static int check_privileges(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read own capabilities: %s", strerror(errno));
 		return -errno;
 	}
+	/* Socket programs (cgroup_skb) are network administration. */
+	l->net_cap = has_cap(data, CAP_NET_ADMIN) || has_cap(data, CAP_SYS_ADMIN);
 	if (has_cap(data, CAP_SYS_ADMIN))
 		return 0;
 	if (has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))
@@ -217,6 +221,37 @@ static bool is_kvm_prog(const char *name)
 	return strncmp(name, "kvm_", 4) == 0;
 }
 
+static bool is_net_prog(const char *name)
+{
+	return strncmp(name, "net_", 4) == 0;
+}
+
+/*
+ * The network programs count sockets' packets from the cgroup2 root, so
+ * they need that root open and CAP_NET_ADMIN.  Without either, iotrace
+ * runs without network figures and says why (loader.net_off).
+ */
+static void open_cgroup_root(struct loader *l)
+{
+	char mount[512];
+	int err;
+
+	l->cgroup_root_fd = -1;
+	if (!l->net_cap) {
+		l->net_off = "needs CAP_NET_ADMIN";
+		return;
+	}
+	err = cgfs_find_mount("/proc/mounts", mount, sizeof(mount));
+	if (err) {
+		l->net_off = err == -ENOENT ? "no cgroup2 hierarchy mounted" :
+					      "cannot find the cgroup2 mount";
+		return;
+	}
+	l->cgroup_root_fd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->cgroup_root_fd < 0)
+		l->net_off = "cannot open the cgroup2 root";
+}
+
 /* Open and load one variant of the programs. 0 or -errno. */
 static int load_variant(struct loader *l, enum prog_mode mode, bool use_pmu,
 			const struct btf *vmlinux, const struct iotrace_kvm_layout *layout)
@@ -236,8 +271,12 @@ static int load_variant(struct loader *l, enum prog_mode mode, bool use_pmu,
 			load = mode == PROG_TP_BTF;
 		else if (ends_with(name, "_raw"))
 			load = mode == PROG_RAW_TP;
+		else if (is_net_prog(name))
+			load = true; /* cgroup_skb: one variant */
 		else
 			continue;
+		if (load && is_net_prog(name) && l->cgroup_root_fd < 0)
+			load = false;
 		/* A host without KVM runs no VMs: its KVM programs stay out. */
 		if (load && is_kvm_prog(name) && !has_tracepoint(vmlinux, prog))
 			load = false;
@@ -280,7 +319,10 @@ static int attach_all(struct loader *l, char *err, size_t errlen)
 
 		if (!bpf_program__autoload(prog) || prog == l->skel->progs.iotrace_flush)
 			continue;
-		link = bpf_program__attach(prog);
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB)
+			link = bpf_program__attach_cgroup(prog, l->cgroup_root_fd);
+		else
+			link = bpf_program__attach(prog);
 		if (!link) {
 			int e = -errno;
 
@@ -302,12 +344,14 @@ int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t
 
 	memset(l, 0, sizeof(*l));
 	l->flush_fd = -1;
+	l->cgroup_root_fd = -1;
 	verbose_libbpf = o->verbose;
 	libbpf_set_print(libbpf_print);
 
-	ret = check_privileges(err, errlen);
+	ret = check_privileges(l, err, errlen);
 	if (ret)
 		return ret;
+	open_cgroup_root(l);
 	ret = check_btf(err, errlen);
 	if (ret)
 		return ret;
@@ -444,5 +488,8 @@ void loader_close(struct loader *l)
 	if (l->skel)
 		iotrace_bpf__destroy(l->skel);
 	l->skel = NULL;
+	if (l->cgroup_root_fd >= 0)
+		close(l->cgroup_root_fd);
+	l->cgroup_root_fd = -1;
 	close_pmu(l);
 }

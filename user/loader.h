@@ -45,6 +45,9 @@ struct loader {
 	bool kvm; /* KVM tracepoints attached: VMs are discovered */
 	bool kvm_exit; /* kvm_exit/kvm_entry among them (Intel, AMD) */
 	bool kvm_reasons; /* the exit reason's place in the vCPU is known */
+	bool net_cap; /* CAP_NET_ADMIN held: socket programs may load */
+	int cgroup_root_fd; /* where the socket programs attach; -1: none */
+	const char *net_off; /* why network figures are off; NULL: they are on */
 };
 
 const char *prog_mode_name(enum prog_mode m);
@@ -69,7 +72,13 @@ void loader_vm_removed(struct loader *l);
 /* A VM entered by user space: one VM more, and a new generation. */
 void loader_vm_added(struct loader *l);
 
-/* Detach and unload everything; safe on a zeroed or half-opened loader. */
+/* A loader that holds nothing: loader_close() on it does nothing. */
+#define LOADER_INIT                                  \
+	{                                            \
+		.flush_fd = -1, .cgroup_root_fd = -1 \
+	}
+
+/* Detach and unload everything; safe on LOADER_INIT or a half-opened loader. */
 void loader_close(struct loader *l);
 
 #endif

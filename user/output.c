@@ -34,7 +34,9 @@ static const char csv_header[] =
 	"block.write_bytes,block.lat_p50_us,block.lat_p99_us,derived.iops,"
 	"derived.cycles_per_io,workload.pid,workload.vm_name,workload.vm_uuid,cpu.guest_ns,"
 	"cpu.host_ns,kvm.exits_source,kvm.exits,kvm.userspace_exits,kvm.pio_exits,"
-	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io";
+	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io,"
+	"net.tx_packets,net.tx_bytes,net.rx_packets,net.rx_bytes,net.softirq_ns,"
+	"derived.cycles_per_packet,derived.cycles_per_byte";
 
 const char *out_csv_header(void)
 {
@@ -278,12 +280,24 @@ static void json_row(FILE *f, const struct out_row *r)
 	json_num(f, r->lat_p99_us, 3, true);
 
 	fputc('}', f);
+	if (r->has_net)
+		fprintf(f,
+			",\"net\":{\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+			",\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+			",\"softirq_ns\":%" PRIu64 "}",
+			r->tx_packets, r->tx_bytes, r->rx_packets, r->rx_bytes, r->softirq_ns);
+	else
+		fputs(",\"net\":null", f);
 	if (r->vm)
 		json_vm_kvm(f, r->vm);
 	fputs(",\"derived\":{\"iops\":", f);
 	json_num(f, r->iops, 3, false);
 	fputs(",\"cycles_per_io\":", f);
 	json_num(f, r->cycles_per_io, 1, true);
+	fputs(",\"cycles_per_packet\":", f);
+	json_num(f, r->cycles_per_packet, 1, true);
+	fputs(",\"cycles_per_byte\":", f);
+	json_num(f, r->cycles_per_byte, 3, true);
 	if (r->vm) {
 		fputs(",\"exits_per_io\":", f);
 		json_num(f, r->vm->exits_per_io, 4, true);
@@ -367,6 +381,15 @@ static void csv_row(FILE *f, const struct out_row *r)
 		/* The VM columns, empty. */
 		fputs(",,,,,,,,,,,,,", f);
 	}
+	if (r->has_net)
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+			r->tx_packets, r->tx_bytes, r->rx_packets, r->rx_bytes, r->softirq_ns);
+	else
+		fputs(",,,,,", f);
+	fputc(',', f);
+	csv_num(f, r->cycles_per_packet, 1, true);
+	fputc(',', f);
+	csv_num(f, r->cycles_per_byte, 3, true);
 	fputs(CSV_EOL, f);
 }
 
@@ -412,6 +435,8 @@ int out_self(struct out_writer *w, const struct out_self *s)
 		fputs("null", w->f);
 	else
 		fprintf(w->f, "%" PRId64, s->inflight_at_exit);
+	fprintf(w->f, ",\"net_owners_full\":%" PRIu64 ",\"net_off\":", s->net_owners_full);
+	json_str(w->f, s->net_off);
 	fputs("}\n", w->f);
 	return stream_status(w->f);
 }

@@ -88,8 +88,15 @@ struct out_row {
 	uint64_t read_ops, write_ops, read_bytes, write_bytes;
 	double lat_p50_us, lat_p99_us; /* < 0: no I/O, written as null */
 
+	/* Sockets' traffic; all null when !has_net (network programs off, VM rows). */
+	bool has_net;
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes;
+	uint64_t softirq_ns; /* share of NET_RX/NET_TX softirq time */
+
 	double iops;
+	/* Cycles (CPU and network softirq share) per block op + packet. */
 	double cycles_per_io; /* < 0: no I/O, written as null */
+	double cycles_per_packet, cycles_per_byte; /* < 0: no traffic, null */
 
 	const struct out_vm *vm; /* rows of kind "vm" only; NULL otherwise */
 };
@@ -109,6 +116,8 @@ struct out_self {
 	uint64_t vm_full; /* KVM events or VM threads lost: a kernel VM table full */
 	uint64_t vms_untracked; /* VMs, VM threads or KVM buckets user space refused */
 	int64_t inflight_at_exit; /* < 0: not counted (interval lines), null */
+	uint64_t net_owners_full; /* softirq shares charged unattributed: too many owners */
+	const char *net_off; /* why network figures are off; NULL: on */
 };
 
 struct out_writer {

@@ -135,7 +135,7 @@ static void identify(struct recorder *r, struct wl_entry *e, bool *refreshed)
 static void fill_row(const struct recorder *r, struct out_row *row, const struct wl_entry *e,
 		     const struct wl_counters *c, enum out_row_type type, double interval_s)
 {
-	uint64_t ops = wl_counters_ops(c);
+	uint64_t ops = wl_counters_ops(c), packets = wl_counters_packets(c), bytes, cost;
 	double p;
 
 	memset(row, 0, sizeof(*row));
@@ -165,8 +165,24 @@ static void fill_row(const struct recorder *r, struct out_row *row, const struct
 	p = hist_percentile_ns(c->lat_hist, IOTRACE_LAT_SLOTS, 99);
 	row->lat_p99_us = p < 0 ? -1 : p / 1000;
 
+	row->has_net = !r->loader.net_off;
+	row->tx_packets = c->tx_packets;
+	row->tx_bytes = c->tx_bytes;
+	row->rx_packets = c->rx_packets;
+	row->rx_bytes = c->rx_bytes;
+	row->softirq_ns = c->softirq_ns;
+
+	/*
+	 * The cost of a workload's I/O: its CPU cycles and its share of the
+	 * network softirq, whose cycles are estimated from time even when a
+	 * counter measures the rest.  An I/O is a block op or a packet.
+	 */
+	cost = row->cycles + cycles_from_ns(c->softirq_ns, r->tsc_hz);
+	bytes = c->tx_bytes + c->rx_bytes;
 	row->iops = interval_s > 0 ? ops / interval_s : 0;
-	row->cycles_per_io = ops ? (double)row->cycles / ops : -1;
+	row->cycles_per_io = ops + packets ? (double)cost / (ops + packets) : -1;
+	row->cycles_per_packet = packets ? (double)cost / packets : -1;
+	row->cycles_per_byte = bytes ? (double)cost / bytes : -1;
 }
 
 /*
@@ -292,6 +308,9 @@ static void fill_vm_row(const struct recorder *r, struct out_row *row, struct vm
 	row->lat_p50_us = row->lat_p99_us = -1;
 	row->iops = interval_s > 0 ? ops / interval_s : 0;
 	row->cycles_per_io = ops ? (double)row->cycles / ops : -1;
+	/* A VM's traffic goes through its tap device, not its own sockets. */
+	row->has_net = false;
+	row->cycles_per_packet = row->cycles_per_byte = -1;
 
 	o->pid = (int)vm->pid;
 	o->vm_name = vm->name;
@@ -390,6 +409,8 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 	s.prog_missed = prog_missed;
 	s.cgroups_untracked = r->table.overflow + cgfs_cache_overflow(r->cache);
 	s.vm_full = cnt[IOTRACE_CNT_VM_FULL];
+	s.net_owners_full = cnt[IOTRACE_CNT_NET_OWNERS_FULL];
+	s.net_off = r->loader.net_off;
 	s.vms_untracked = r->vms.overflow;
 	for (size_t i = 0; i < r->vms.n; i++)
 		s.vms_untracked +=
@@ -501,7 +522,7 @@ static int run_loop(struct recorder *r, const sigset_t *stopset)
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o;
-	struct recorder r = { .o = &o };
+	struct recorder r = { .o = &o, .loader = LOADER_INIT };
 	struct loader_opts lo = { 0 };
 	sigset_t stopset;
 	char err[2048];
@@ -571,6 +592,8 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "iotrace: %s\n", err);
 		goto out;
 	}
+	if (r.loader.net_off)
+		fprintf(stderr, "iotrace: warning: no network figures: %s\n", r.loader.net_off);
 	/* libvirt names VMs when its daemon runs; else QEMU's -name does. */
 	r.namer = vm_namer_open(NULL, 1000);
 	if (collector_init(&r.coll, &r.loader)) {

@@ -39,6 +39,11 @@ void wl_counters_add(struct wl_counters *acc, const struct wl_counters *d)
 	acc->wr_bytes = sat_add(acc->wr_bytes, d->wr_bytes);
 	for (int i = 0; i < IOTRACE_LAT_SLOTS; i++)
 		acc->lat_hist[i] = sat_add(acc->lat_hist[i], d->lat_hist[i]);
+	acc->tx_packets = sat_add(acc->tx_packets, d->tx_packets);
+	acc->tx_bytes = sat_add(acc->tx_bytes, d->tx_bytes);
+	acc->rx_packets = sat_add(acc->rx_packets, d->rx_packets);
+	acc->rx_bytes = sat_add(acc->rx_bytes, d->rx_bytes);
+	acc->softirq_ns = sat_add(acc->softirq_ns, d->softirq_ns);
 }
 
 bool wl_counters_zero(const struct wl_counters *c)
@@ -51,6 +56,11 @@ bool wl_counters_zero(const struct wl_counters *c)
 uint64_t wl_counters_ops(const struct wl_counters *c)
 {
 	return sat_add(c->rd_ops, c->wr_ops);
+}
+
+uint64_t wl_counters_packets(const struct wl_counters *c)
+{
+	return sat_add(c->tx_packets, c->rx_packets);
 }
 
 int wl_table_init(struct wl_table *t, size_t limit)
@@ -169,7 +179,22 @@ int wl_table_feed_blk(struct wl_table *t, uint64_t id, const struct iotrace_blk_
 
 	memcpy(cur.lat_hist, b->lat_hist, sizeof(cur.lat_hist));
 	return feed(t, id, &cur, offsetof(struct wl_counters, rd_ops),
-		    sizeof(struct wl_counters) - offsetof(struct wl_counters, rd_ops));
+		    offsetof(struct wl_counters, tx_packets) -
+			    offsetof(struct wl_counters, rd_ops));
+}
+
+int wl_table_feed_net(struct wl_table *t, uint64_t id, const struct iotrace_net_stats *n)
+{
+	struct wl_counters cur = {
+		.tx_packets = n->tx_packets,
+		.tx_bytes = n->tx_bytes,
+		.rx_packets = n->rx_packets,
+		.rx_bytes = n->rx_bytes,
+		.softirq_ns = n->softirq_ns,
+	};
+
+	return feed(t, id, &cur, offsetof(struct wl_counters, tx_packets),
+		    sizeof(struct wl_counters) - offsetof(struct wl_counters, tx_packets));
 }
 
 void wl_table_end(struct wl_table *t)

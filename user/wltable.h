@@ -20,6 +20,7 @@ struct wl_counters {
 	uint64_t cpu_cycles;
 	uint64_t rd_ops, wr_ops, rd_bytes, wr_bytes;
 	uint64_t lat_hist[IOTRACE_LAT_SLOTS];
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, softirq_ns;
 };
 
 /*
@@ -32,6 +33,7 @@ void wl_counters_delta(const struct wl_counters *cur, const struct wl_counters *
 void wl_counters_add(struct wl_counters *acc, const struct wl_counters *d);
 bool wl_counters_zero(const struct wl_counters *c);
 uint64_t wl_counters_ops(const struct wl_counters *c);
+uint64_t wl_counters_packets(const struct wl_counters *c);
 
 struct wl_entry {
 	uint64_t id;
@@ -65,11 +67,12 @@ void wl_table_begin(struct wl_table *t);
 
 /*
  * Record id's cumulative kernel counters for this read: computes the delta
- * against the last read and adds it to the run total.  The cpu and block
- * parts come from different maps, so each is fed separately.
+ * against the last read and adds it to the run total.  The cpu, block and
+ * network parts come from different maps, so each is fed separately.
  */
 int wl_table_feed_cpu(struct wl_table *t, uint64_t id, uint64_t cpu_ns, uint64_t cpu_cycles);
 int wl_table_feed_blk(struct wl_table *t, uint64_t id, const struct iotrace_blk_stats *b);
+int wl_table_feed_net(struct wl_table *t, uint64_t id, const struct iotrace_net_stats *n);
 
 /* Close the interval: mark entries whose delta is non-zero active. */
 void wl_table_end(struct wl_table *t);

@@ -70,8 +70,16 @@ static struct out_row full_row(void)
 		.write_bytes = 20480,
 		.lat_p50_us = 12.3456,
 		.lat_p99_us = 250.5,
+		.has_net = true,
+		.tx_packets = 100,
+		.tx_bytes = 51200,
+		.rx_packets = 200,
+		.rx_bytes = 102400,
+		.softirq_ns = 3000,
 		.iops = 15.0,
 		.cycles_per_io = 260000.04,
+		.cycles_per_packet = 13000.04,
+		.cycles_per_byte = 25.3906,
 	};
 
 	return r;
@@ -99,6 +107,8 @@ static struct out_row idle_row(void)
 		.lat_p99_us = -1,
 		.iops = 0,
 		.cycles_per_io = -1,
+		.cycles_per_packet = -1,
+		.cycles_per_byte = -1,
 	};
 
 	return r;
@@ -120,6 +130,7 @@ static struct out_self self_line(void)
 		.vm_full = 10,
 		.vms_untracked = 11,
 		.inflight_at_exit = 9,
+		.net_owners_full = 12,
 	};
 
 	return s;
@@ -133,7 +144,10 @@ static const char full_json[] =
 	"\"cpu\":{\"ns\":1500000,\"cycles\":3900000,\"cycles_source\":\"tsc-estimate\"},"
 	"\"block\":{\"read_ops\":10,\"write_ops\":5,\"read_bytes\":40960,\"write_bytes\":20480,"
 	"\"lat_p50_us\":12.346,\"lat_p99_us\":250.500},"
-	"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0}}\n";
+	"\"net\":{\"tx_packets\":100,\"tx_bytes\":51200,\"rx_packets\":200,"
+	"\"rx_bytes\":102400,\"softirq_ns\":3000},"
+	"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,"
+	"\"cycles_per_packet\":13000.0,\"cycles_per_byte\":25.391}}\n";
 
 static const char idle_json[] =
 	"{\"type\":\"summary\",\"ts\":\"2000-02-29T23:59:59.005Z\",\"interval_s\":10.000,"
@@ -141,15 +155,17 @@ static const char idle_json[] =
 	"\"runtime\":null,\"container_id\":null,\"name\":\"idle\"},"
 	"\"cpu\":{\"ns\":0,\"cycles\":0,\"cycles_source\":\"pmu\"},"
 	"\"block\":{\"read_ops\":0,\"write_ops\":0,\"read_bytes\":0,\"write_bytes\":0,"
-	"\"lat_p50_us\":null,\"lat_p99_us\":null},"
-	"\"derived\":{\"iops\":0.000,\"cycles_per_io\":null}}\n";
+	"\"lat_p50_us\":null,\"lat_p99_us\":null},\"net\":null,"
+	"\"derived\":{\"iops\":0.000,\"cycles_per_io\":null,\"cycles_per_packet\":null,"
+	"\"cycles_per_byte\":null}}\n";
 
 static const char self_json[] =
 	"{\"type\":\"self\",\"ts\":\"2026-11-25T02:46:33.000Z\",\"interval_s\":1.000,"
 	"\"lost\":{\"stats_full\":1,\"inflight_full\":2,\"pmu_read_fail\":6,\"prog_missed\":7,"
 	"\"vm_full\":10},\"recovered\":8,"
 	"\"unattributed\":{\"rq_no_owner\":4,\"unseen_complete\":5},"
-	"\"cgroups_untracked\":18446744073709551615,\"vms_untracked\":11,\"inflight_at_exit\":9}\n";
+	"\"cgroups_untracked\":18446744073709551615,\"vms_untracked\":11,\"inflight_at_exit\":9,"
+	"\"net_owners_full\":12,\"net_off\":null}\n";
 
 static const char csv_header[] =
 	"type,ts,interval_s,workload.kind,workload.cgroup_id,workload.cgroup_path,"
@@ -158,7 +174,9 @@ static const char csv_header[] =
 	"block.write_bytes,block.lat_p50_us,block.lat_p99_us,derived.iops,"
 	"derived.cycles_per_io,workload.pid,workload.vm_name,workload.vm_uuid,cpu.guest_ns,"
 	"cpu.host_ns,kvm.exits_source,kvm.exits,kvm.userspace_exits,kvm.pio_exits,"
-	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io";
+	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io,"
+	"net.tx_packets,net.tx_bytes,net.rx_packets,net.rx_bytes,net.softirq_ns,"
+	"derived.cycles_per_packet,derived.cycles_per_byte";
 
 /* A row that is not a VM's leaves the VM columns empty. */
 #define NO_VM ",,,,,,,,,,,,,"
@@ -166,10 +184,10 @@ static const char csv_header[] =
 static const char full_csv[] = "interval,2026-11-25T02:46:33.123Z,1.000,container,1234,"
 			       "/system.slice/docker-abc.scope,docker,abc123,web,1500000,"
 			       "3900000,tsc-estimate,10,5,40960,20480,12.346,250.500,15.000,"
-			       "260000.0" NO_VM "\n";
+			       "260000.0" NO_VM ",100,51200,200,102400,3000,13000.0,25.391\n";
 
 static const char idle_csv[] = "summary,2000-02-29T23:59:59.005Z,10.000,cgroup,77,,,,idle,0,0,"
-			       "pmu,0,0,0,0,,,0.000," NO_VM "\n";
+			       "pmu,0,0,0,0,,,0.000," NO_VM ",,,,,,,\n";
 
 /*
  * Cgroup names can hold any byte but NUL.  Expected: JSON escapes, bytes
@@ -305,6 +323,8 @@ static void test_json_never_nan(void **state)
 	r.lat_p99_us = NAN;
 	r.iops = -INFINITY;
 	r.cycles_per_io = INFINITY;
+	r.cycles_per_packet = NAN;
+	r.cycles_per_byte = -INFINITY;
 	sink_open(&s);
 	out_init(&w, s.f, OUT_JSON);
 	assert_int_equal(out_row(&w, &r), 0);
@@ -313,7 +333,8 @@ static void test_json_never_nan(void **state)
 	assert_null(strstr(s.buf, "inf"));
 	assert_non_null(strstr(s.buf, "\"interval_s\":null,"));
 	assert_non_null(strstr(s.buf, "\"lat_p50_us\":null,\"lat_p99_us\":null}"));
-	assert_non_null(strstr(s.buf, "\"derived\":{\"iops\":null,\"cycles_per_io\":null}}\n"));
+	assert_non_null(strstr(s.buf, "\"derived\":{\"iops\":null,\"cycles_per_io\":null,"
+				      "\"cycles_per_packet\":null,\"cycles_per_byte\":null}}\n"));
 	sink_close(&s);
 }
 
@@ -474,7 +495,7 @@ static void test_json_parses_with_jq(void **state)
 	/* Keys in contract order. */
 	assert_int_equal(run_with_input(JQ " -s -e '.[0] | keys_unsorted == "
 					   "[\"type\",\"ts\",\"interval_s\",\"workload\",\"cpu\","
-					   "\"block\",\"derived\"]' >/dev/null",
+					   "\"block\",\"net\",\"derived\"]' >/dev/null",
 					s.buf, NULL, 0),
 			 0);
 	assert_int_equal(
@@ -482,7 +503,7 @@ static void test_json_parses_with_jq(void **state)
 			JQ " -s -e '.[3] | keys_unsorted == "
 			   "[\"type\",\"ts\",\"interval_s\",\"lost\","
 			   "\"recovered\",\"unattributed\",\"cgroups_untracked\",\"vms_untracked\","
-			   "\"inflight_at_exit\"]' >/dev/null",
+			   "\"inflight_at_exit\",\"net_owners_full\",\"net_off\"]' >/dev/null",
 			s.buf, NULL, 0),
 		0);
 	sink_close(&s);
@@ -562,7 +583,7 @@ static void test_csv_quoting(void **state)
 	assert_int_equal(out_row(&w, &r), 0);
 	snprintf(want, sizeof(want),
 		 "%s\nsummary,2000-02-29T23:59:59.005Z,10.000,cgroup,77,\"/x,y\","
-		 "\"cr\rhere\",\"\"\"\",\"a,b\"\"c\nd\",0,0,pmu,0,0,0,0,,,0.000," NO_VM "\n",
+		 "\"cr\rhere\",\"\"\"\",\"a,b\"\"c\nd\",0,0,pmu,0,0,0,0,,,0.000," NO_VM ",,,,,,,\n",
 		 csv_header);
 	assert_string_equal(sink_text(&s), want);
 	sink_close(&s);
@@ -668,7 +689,7 @@ static void test_self_inflight_null(void **state)
 	out_init(&w, s.f, OUT_JSON);
 	assert_int_equal(out_self(&w, &sl), 0);
 	sink_text(&s);
-	assert_non_null(strstr(s.buf, ",\"inflight_at_exit\":null}\n"));
+	assert_non_null(strstr(s.buf, ",\"inflight_at_exit\":null,"));
 	sink_close(&s);
 }
 
@@ -710,6 +731,8 @@ static void test_vm_row(void **state)
 	(void)state;
 	r.wl.kind = WL_KIND_VM;
 	r.vm = &vm;
+	r.has_net = false;
+	r.cycles_per_packet = r.cycles_per_byte = -1;
 	sink_open(&s);
 	out_init(&w, s.f, OUT_JSON);
 	assert_int_equal(out_row(&w, &r), 0);
@@ -722,7 +745,7 @@ static void test_vm_row(void **state)
 		"\"vm_uuid\":null},\"cpu\":{\"ns\":1500000,\"cycles\":3900000,"
 		"\"cycles_source\":\"tsc-estimate\",\"guest_ns\":0,\"host_ns\":160000},"
 		"\"block\":{\"read_ops\":10,\"write_ops\":5,\"read_bytes\":40960,"
-		"\"write_bytes\":20480,\"lat_p50_us\":12.346,\"lat_p99_us\":250.500},"
+		"\"write_bytes\":20480,\"lat_p50_us\":12.346,\"lat_p99_us\":250.500},\"net\":null,"
 		"\"kvm\":{\"exits_source\":\"userspace_exit\",\"exits\":10001,\"exits_by_reason\":{},"
 		"\"userspace_exits\":10001,\"pio_exits\":10000,\"mmio_exits\":0,"
 		"\"exit_handling_ns\":null,"
@@ -733,8 +756,8 @@ static void test_vm_row(void **state)
 		"{\"role\":\"iothread\",\"threads\":1,\"cpu_ns\":48000,\"guest_ns\":0,"
 		"\"read_ops\":7500,\"write_ops\":2500,\"read_bytes\":30720000,"
 		"\"write_bytes\":10240000}],"
-		"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,\"exits_per_io\":1.0001,"
-		"\"host_cycles_per_io\":41.6}}\n");
+		"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,\"cycles_per_packet\":null,"
+		"\"cycles_per_byte\":null,\"exits_per_io\":1.0001,\"host_cycles_per_io\":41.6}}\n");
 	assert_int_equal(run_with_input(JQ
 					" -e '.kvm.pio_exits_by_port.\"0x10\" == 10000' >/dev/null",
 					s.buf, NULL, 0),
@@ -746,7 +769,7 @@ static void test_vm_row(void **state)
 	assert_int_equal(out_row(&w, &r), 0);
 	assert_non_null(strstr(sink_text(&s),
 			       ",260000.0,4242,\"web\"\"1\",,0,160000,userspace_exit,10001,10001,"
-			       "10000,0,,1.0001,41.6\n"));
+			       "10000,0,,1.0001,41.6,,,,,,,\n"));
 	sink_close(&s);
 }
 

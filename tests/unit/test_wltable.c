@@ -117,6 +117,41 @@ static void test_blk_reset_does_not_touch_cpu(void **state)
 	wl_table_free(&t);
 }
 
+/* The network part has its own deltas: a reset of one part leaves the others. */
+static void test_net_feed_is_its_own_part(void **state)
+{
+	struct iotrace_net_stats n1 = { .tx_packets = 10, .tx_bytes = 5120, .softirq_ns = 900 };
+	struct iotrace_net_stats n2 = { .tx_packets = 4, .tx_bytes = 2048, .softirq_ns = 100 };
+	struct iotrace_blk_stats b1 = { .rd_ops = 3 }, b2 = { .rd_ops = 5 };
+	struct wl_table t;
+	struct wl_entry *e;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 4), 0);
+	wl_table_begin(&t);
+	assert_int_equal(wl_table_feed_net(&t, 9, &n1), 0);
+	wl_table_feed_blk(&t, 9, &b1);
+	wl_table_end(&t);
+	e = wl_table_find(&t, 9);
+	assert_int_equal(e->delta.tx_packets, 10);
+	assert_int_equal(e->delta.softirq_ns, 900);
+	assert_int_equal(wl_counters_packets(&e->delta), 10);
+	wl_table_begin(&t);
+	wl_table_feed_net(&t, 9, &n2); /* net entry recreated: all of it is new */
+	wl_table_feed_blk(&t, 9, &b2);
+	wl_table_end(&t);
+	assert_int_equal(e->delta.tx_packets, 4);
+	assert_int_equal(e->delta.tx_bytes, 2048);
+	assert_int_equal(e->delta.softirq_ns, 100);
+	assert_int_equal(e->delta.rd_ops, 2);
+	assert_int_equal(e->total.tx_packets, 14);
+	assert_int_equal(e->total.tx_bytes, 7168);
+	assert_int_equal(e->total.softirq_ns, 1000);
+	assert_int_equal(e->total.rd_ops, 5);
+	assert_true(e->active);
+	wl_table_free(&t);
+}
+
 static void test_limit_counts_overflow(void **state)
 {
 	struct wl_table t;
@@ -165,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_add_saturates),
 		cmocka_unit_test(test_feed_cpu_and_blk_intervals),
 		cmocka_unit_test(test_blk_reset_does_not_touch_cpu),
+		cmocka_unit_test(test_net_feed_is_its_own_part),
 		cmocka_unit_test(test_limit_counts_overflow),
 		cmocka_unit_test(test_many_ids_all_found),
 	};

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Network packets, bytes and softirq time per workload.
+ *
+ * Packets are charged to the cgroup of the socket that sends or receives
+ * them, by cgroup_skb programs attached to the cgroup2 root: the kernel
+ * runs them for every socket of every cgroup below it, in any network
+ * namespace, with the socket at hand even when receive runs in softirq
+ * context on behalf of whoever was interrupted.  Egress sees a packet as
+ * it leaves its socket's IP layer (before fragmentation), ingress as it is
+ * delivered to its socket (after reassembly): one count per packet per
+ * end, whatever bridges, veths and NAT lie between.  Forwarded packets
+ * have no local socket and are not counted here.
+ *
+ * Bytes are payload bytes: what follows the IP header and the UDP or TCP
+ * header (an IPv6 extension header counts as payload, as does everything
+ * after the IP header of other protocols), whatever the segmentation.  Packets are wire packets: a GSO or GRO
+ * packet counts for the segments it carries.
+ *
+ * Softirq time: NET_RX and NET_TX runs are timed from softirq_entry to
+ * softirq_exit, and their time is divided among the owners of the packets
+ * each run handled (include/net_share.h).  The same time is taken back
+ * from the task the run interrupted, whose scheduler run time includes it
+ * on kernels without CONFIG_IRQ_TIME_ACCOUNTING, so that it is charged
+ * once, to the workloads it served.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "maps.bpf.h"
+#include "net_share.h"
+
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+/* Whether the scheduler's run time leaves out irq time (libbpf fills it in). */
+extern bool CONFIG_IRQ_TIME_ACCOUNTING __kconfig __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IOTRACE_MAX_WORKLOADS);
+	__type(key, __u64);
+	__type(value, struct iotrace_net_stats);
+} net_stats SEC(".maps");
+
+/* The NET_RX or NET_TX run in progress on a CPU, and whose packets it handled. */
+struct softirq_run {
+	__u64 start_ns; /* 0: none in progress */
+	__u64 pmu_start;
+	__u64 other; /* packets of owners beyond the list */
+	__u32 nr;
+	__u32 pad;
+	struct iotrace_softirq_owner owners[IOTRACE_SOFTIRQ_OWNERS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct softirq_run);
+} softirq_runs SEC(".maps");
+
+static const struct iotrace_net_stats zero_net_stats;
+
+static __always_inline struct softirq_run *this_run(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&softirq_runs, &zero);
+}
+
+/* Payload bytes of a packet whose data starts at its IP header. */
+static __always_inline __u64 payload_bytes(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 len = skb->len, hdr, proto;
+	__u8 *b = data, *tcp;
+
+	if ((void *)(b + 20) > end)
+		return len;
+	if ((b[0] >> 4) == 4) {
+		hdr = (b[0] & 0xf) * 4;
+		proto = b[9];
+		/* Later fragments carry no transport header. */
+		if ((b[6] & 0x1f) || b[7])
+			return len > hdr ? len - hdr : 0;
+	} else if ((b[0] >> 4) == 6 && (void *)(b + 40) <= end) {
+		hdr = 40;
+		proto = b[6];
+	} else {
+		return len;
+	}
+	if (proto == IPPROTO_UDP_) {
+		hdr += 8;
+	} else if (proto == IPPROTO_TCP_) {
+		/* hdr is 40 or a multiple of 4 up to 60: the mask keeps it so for the verifier. */
+		tcp = data + (hdr & 0x3c);
+		/* Byte 12 of the TCP header: the data offset in 32-bit words. */
+		if ((void *)(tcp + 13) > end)
+			return len > hdr ? len - hdr : 0;
+		hdr += (tcp[12] >> 4) * 4;
+	}
+	return len > hdr ? len - hdr : 0;
+}
+
+/* Remember that the softirq run in progress on this CPU served `owner`. */
+static __always_inline void note_owner(__u64 owner, __u64 packets)
+{
+	struct softirq_run *run = this_run();
+	__u32 n;
+
+	if (!run || !run->start_ns)
+		return;
+	n = run->nr;
+	for (__u32 i = 0; i < IOTRACE_SOFTIRQ_OWNERS; i++) {
+		if (i >= n)
+			break;
+		if (run->owners[i].cgroup_id == owner) {
+			run->owners[i].packets += packets;
+			return;
+		}
+	}
+	if (n < IOTRACE_SOFTIRQ_OWNERS) {
+		run->owners[n].cgroup_id = owner;
+		run->owners[n].packets = packets;
+		run->nr = n + 1;
+		return;
+	}
+	run->other += packets;
+	count_event(IOTRACE_CNT_NET_OWNERS_FULL);
+}
+
+static __always_inline void count_packet(struct __sk_buff *skb, bool egress)
+{
+	__u64 owner = bpf_skb_cgroup_id(skb), packets, bytes;
+	struct iotrace_net_stats *s;
+
+	packets = skb->gso_segs ? skb->gso_segs : 1;
+	bytes = payload_bytes(skb);
+	s = lookup_or_init(&net_stats, &owner, &zero_net_stats, IOTRACE_CNT_STATS_FULL);
+	if (s) {
+		/* Per-CPU, but a softirq may interrupt a task-context send. */
+		if (egress) {
+			__sync_fetch_and_add(&s->tx_packets, packets);
+			__sync_fetch_and_add(&s->tx_bytes, bytes);
+		} else {
+			__sync_fetch_and_add(&s->rx_packets, packets);
+			__sync_fetch_and_add(&s->rx_bytes, bytes);
+		}
+	}
+	note_owner(owner, packets);
+}
+
+SEC("cgroup_skb/egress")
+int net_egress(struct __sk_buff *skb)
+{
+	count_packet(skb, true);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int net_ingress(struct __sk_buff *skb)
+{
+	count_packet(skb, false);
+	return 1;
+}
+
+static __always_inline bool is_net_softirq(unsigned int vec)
+{
+	return vec == NET_RX_SOFTIRQ || vec == NET_TX_SOFTIRQ;
+}
+
+static __always_inline void on_softirq_entry(unsigned int vec)
+{
+	struct softirq_run *run;
+
+	if (!is_net_softirq(vec))
+		return;
+	run = this_run();
+	if (!run)
+		return;
+	run->nr = 0;
+	run->other = 0;
+	run->pmu_start = use_pmu ? read_pmu() : 0;
+	run->start_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline void charge_share(__u64 owner, __u64 ns)
+{
+	struct iotrace_net_stats *s;
+
+	if (!ns)
+		return;
+	s = lookup_or_init(&net_stats, &owner, &zero_net_stats, IOTRACE_CNT_STATS_FULL);
+	if (s)
+		__sync_fetch_and_add(&s->softirq_ns, ns);
+}
+
+/*
+ * The run's time leaves the interrupted task: its charged baseline moves
+ * on by that much, so its next charge (sched.bpf.c) does not include it.
+ * The idle task is charged nothing anyway.
+ */
+static __always_inline void uncharge_current(__u64 ns, __u64 cycles)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct iotrace_cpu_state *st;
+	struct task_state *ts;
+	__u32 zero = 0;
+
+	if (!task->pid)
+		return;
+	if (!CONFIG_IRQ_TIME_ACCOUNTING) {
+		ts = task_state_of(task);
+		if (ts)
+			ts->charged += ns;
+	}
+	if (cycles) {
+		st = bpf_map_lookup_elem(&cpu_state, &zero);
+		if (st && st->pmu_start)
+			st->pmu_start += cycles;
+	}
+}
+
+static __always_inline void on_softirq_exit(unsigned int vec)
+{
+	__u64 shares[IOTRACE_SOFTIRQ_OWNERS] = {}, now, elapsed, rest, cycles = 0, pmu_now;
+	struct softirq_run *run;
+	__u32 nr;
+
+	if (!is_net_softirq(vec))
+		return;
+	run = this_run();
+	if (!run || !run->start_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	elapsed = now > run->start_ns ? now - run->start_ns : 0;
+	run->start_ns = 0;
+	if (use_pmu && run->pmu_start) {
+		pmu_now = read_pmu();
+		cycles = pmu_now > run->pmu_start ? pmu_now - run->pmu_start : 0;
+	}
+	nr = run->nr;
+	rest = iotrace_apportion(elapsed, run->owners, nr, run->other, shares);
+	for (__u32 i = 0; i < IOTRACE_SOFTIRQ_OWNERS; i++) {
+		if (i >= nr)
+			break;
+		charge_share(run->owners[i].cgroup_id, shares[i]);
+	}
+	charge_share(IOTRACE_UNATTRIBUTED_ID, rest);
+	uncharge_current(elapsed, cycles);
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(net_softirq_entry_btf, unsigned int vec)
+{
+	on_softirq_entry(vec);
+	return 0;
+}
+
+SEC("raw_tp/softirq_entry")
+int BPF_PROG(net_softirq_entry_raw, unsigned int vec)
+{
+	on_softirq_entry(vec);
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(net_softirq_exit_btf, unsigned int vec)
+{
+	on_softirq_exit(vec);
+	return 0;
+}
+
+SEC("raw_tp/softirq_exit")
+int BPF_PROG(net_softirq_exit_raw, unsigned int vec)
+{
+	on_softirq_exit(vec);
+	return 0;
+}
