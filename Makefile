@@ -161,6 +161,7 @@ unit: $(UNIT_BINS)
 
 bench: all
 	$(Q)bash tools/bench-block.sh $(OUTPUT)
+	$(Q)bash tools/bench-net.sh $(OUTPUT)
 
 format:
 	$(Q)clang-format -i $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.[ch] tools/bpf/*.c
