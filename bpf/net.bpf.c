@@ -17,6 +17,12 @@
  * after the IP header of other protocols), whatever the segmentation.  Packets are wire packets: a GSO or GRO
  * packet counts for the segments it carries.
  *
+ * Devices: a VM's guest has no socket on the host; its packets cross the
+ * host at its tap device, written and read by QEMU's threads.  User space
+ * enters such devices in net_devs with their owner; netif_receive_skb on
+ * one counts the owner's tx, net_dev_xmit to one its rx, in vm_net.  While
+ * no device is entered these programs return after one load.
+ *
  * Softirq time: NET_RX and NET_TX runs are timed from softirq_entry to
  * softirq_exit, and their time is divided among the owners of the packets
  * each run handled (include/net_share.h).  The same time is taken back
@@ -31,6 +37,9 @@
 
 #include "maps.bpf.h"
 #include "net_share.h"
+
+/* Field reads for both program variants, as in block.bpf.c. */
+#define RD(btf, p, f) ((btf) ? (p)->f : BPF_CORE_READ(p, f))
 
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
@@ -62,6 +71,25 @@ struct {
 	__type(key, __u32);
 	__type(value, struct softirq_run);
 } softirq_runs SEC(".maps");
+
+/* Devices owned by a workload; filled by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IOTRACE_MAX_NET_DEVS);
+	__type(key, struct iotrace_dev_key);
+	__type(value, struct iotrace_dev_owner);
+} net_devs SEC(".maps");
+
+/* Traffic of VMs' devices, by VM tgid; removed by user space with the VM. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IOTRACE_MAX_VMS);
+	__type(key, __u32);
+	__type(value, struct iotrace_net_stats);
+} vm_net SEC(".maps");
+
+struct iotrace_net_state net_state = {};
 
 static const struct iotrace_net_stats zero_net_stats;
 
@@ -102,6 +130,38 @@ static __always_inline __u64 payload_bytes(struct __sk_buff *skb)
 		if ((void *)(tcp + 13) > end)
 			return len > hdr ? len - hdr : 0;
 		hdr += (tcp[12] >> 4) * 4;
+	}
+	return len > hdr ? len - hdr : 0;
+}
+
+/*
+ * Payload bytes of a packet of `len` bytes whose first bytes, from its IP
+ * header, are in `b` (a copy from a kernel buffer): the same rule as
+ * payload_bytes().
+ */
+#define HDR_COPY 64
+
+static __always_inline __u64 payload_of_copy(const __u8 *b, __u32 len)
+{
+	__u32 hdr, proto, off;
+
+	if ((b[0] >> 4) == 4) {
+		hdr = (b[0] & 0xf) * 4;
+		proto = b[9];
+		if ((b[6] & 0x1f) || b[7])
+			return len > hdr ? len - hdr : 0;
+	} else if ((b[0] >> 4) == 6) {
+		hdr = 40;
+		proto = b[6];
+	} else {
+		return len;
+	}
+	if (proto == IPPROTO_UDP_) {
+		hdr += 8;
+	} else if (proto == IPPROTO_TCP_) {
+		off = (hdr & 0x3c) + 12;
+		if (off < HDR_COPY)
+			hdr += (b[off & (HDR_COPY - 1)] >> 4) * 4;
 	}
 	return len > hdr ? len - hdr : 0;
 }
@@ -188,13 +248,21 @@ static __always_inline void on_softirq_entry(unsigned int vec)
 	run->start_ns = bpf_ktime_get_ns();
 }
 
+static __always_inline struct iotrace_net_stats *vm_net_of(__u32 tgid)
+{
+	return lookup_or_init(&vm_net, &tgid, &zero_net_stats, IOTRACE_CNT_VM_FULL);
+}
+
 static __always_inline void charge_share(__u64 owner, __u64 ns)
 {
 	struct iotrace_net_stats *s;
 
 	if (!ns)
 		return;
-	s = lookup_or_init(&net_stats, &owner, &zero_net_stats, IOTRACE_CNT_STATS_FULL);
+	if (owner & IOTRACE_OWNER_VM)
+		s = vm_net_of((__u32)owner);
+	else
+		s = lookup_or_init(&net_stats, &owner, &zero_net_stats, IOTRACE_CNT_STATS_FULL);
 	if (s)
 		__sync_fetch_and_add(&s->softirq_ns, ns);
 }
@@ -223,6 +291,89 @@ static __always_inline void uncharge_current(__u64 ns, __u64 cycles)
 		if (st && st->pmu_start)
 			st->pmu_start += cycles;
 	}
+}
+
+/*
+ * A packet the host received from (rx_from_dev) or transmitted to a
+ * device.  `l2` is the link header length in front of skb->data: 0 at
+ * receive (the Ethernet header is pulled by then), ETH_HLEN at transmit.
+ */
+static __always_inline void on_dev_packet(struct sk_buff *skb, struct net_device *dev,
+					  bool rx_from_dev, __u32 l2, bool btf)
+{
+	struct iotrace_dev_owner *owner;
+	struct iotrace_dev_key key = {};
+	struct iotrace_net_stats *s;
+	struct skb_shared_info *shinfo;
+	__u8 hdr[HDR_COPY] = {};
+	__u64 packets, bytes;
+	unsigned char *data;
+	__u32 len;
+	__u16 segs;
+
+	if (!net_state.nr_devs || !dev)
+		return;
+	key.ifindex = RD(btf, dev, ifindex);
+	key.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	owner = bpf_map_lookup_elem(&net_devs, &key);
+	if (!owner || owner->kind != IOTRACE_DEV_VM)
+		return;
+	len = RD(btf, skb, len);
+	data = RD(btf, skb, data);
+	if (len <= l2)
+		return;
+	len -= l2;
+	if (bpf_probe_read_kernel(hdr, sizeof(hdr), data + l2))
+		bytes = len;
+	else
+		bytes = payload_of_copy(hdr, len);
+	shinfo = (struct skb_shared_info *)(RD(btf, skb, head) + RD(btf, skb, end));
+	segs = BPF_CORE_READ(shinfo, gso_segs);
+	packets = segs ? segs : 1;
+	s = vm_net_of((__u32)owner->id);
+	if (s) {
+		if (rx_from_dev) {
+			__sync_fetch_and_add(&s->tx_packets, packets);
+			__sync_fetch_and_add(&s->tx_bytes, bytes);
+		} else {
+			__sync_fetch_and_add(&s->rx_packets, packets);
+			__sync_fetch_and_add(&s->rx_bytes, bytes);
+		}
+	}
+	note_owner(IOTRACE_OWNER_VM | owner->id, packets);
+}
+
+#define ETH_HLEN_ 14
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(net_dev_rx_btf, struct sk_buff *skb)
+{
+	on_dev_packet(skb, skb->dev, true, 0, true);
+	return 0;
+}
+
+SEC("raw_tp/netif_receive_skb")
+int BPF_PROG(net_dev_rx_raw, struct sk_buff *skb)
+{
+	on_dev_packet(skb, BPF_CORE_READ(skb, dev), true, 0, false);
+	return 0;
+}
+
+/* rc 0 is NETDEV_TX_OK: the driver took the packet. */
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(net_dev_tx_btf, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
+{
+	if (!rc)
+		on_dev_packet(skb, dev, false, ETH_HLEN_, true);
+	return 0;
+}
+
+SEC("raw_tp/net_dev_xmit")
+int BPF_PROG(net_dev_tx_raw, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
+{
+	if (!rc)
+		on_dev_packet(skb, dev, false, ETH_HLEN_, false);
+	return 0;
 }
 
 static __always_inline void on_softirq_exit(unsigned int vec)

@@ -84,6 +84,43 @@ struct iotrace_net_stats {
 };
 
 /*
+ * Network devices whose traffic belongs to a workload no socket stands
+ * for: a VM's tap device, written and read by its QEMU (or vhost) threads
+ * on behalf of the guest.  User space enters them, keyed by the device's
+ * network namespace (inode number) and ifindex.  Packets the host receives
+ * from the device are the owner's tx, packets it transmits to the device
+ * the owner's rx.
+ */
+#define IOTRACE_MAX_NET_DEVS 4096
+
+struct iotrace_dev_key {
+	__u64 netns; /* inode number of the device's network namespace */
+	__u32 ifindex;
+	__u32 pad;
+};
+
+enum iotrace_dev_kind {
+	IOTRACE_DEV_VM = 1, /* owner: a VM process, by tgid (vm_net) */
+};
+
+struct iotrace_dev_owner {
+	__u64 id; /* the VM's tgid */
+	__u32 kind; /* enum iotrace_dev_kind */
+	__u32 pad;
+};
+
+/*
+ * How many devices are entered: the device programs return at once while
+ * there are none.  In .bss; user space updates it atomically.
+ */
+struct iotrace_net_state {
+	__u64 nr_devs;
+};
+
+/* Softirq owners that are VMs (by tgid) rather than cgroups. */
+#define IOTRACE_OWNER_VM (1ULL << 63)
+
+/*
  * Events that were not accounted normally.  Each is counted per CPU in the
  * `counters` array so that user space can report it; none is silent.
  */

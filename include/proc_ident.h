@@ -39,6 +39,15 @@ int proc_ident_parse_stat(const char *stat_line, struct proc_ident *out);
 int proc_ident_read(const char *procfs_root, int pid, struct proc_ident *out);
 
 /*
+ * Read the head of <procfs_root or /proc>/<pid>[/task/<tid>]/<leaf> (tid 0:
+ * the process's own file) into buf (at most cap - 1 bytes, NUL-terminated;
+ * *len gets the length).  An empty read means the task died between open
+ * and read: -ENOENT, as a missing file.  0 or -errno.
+ */
+int proc_read_file(const char *procfs_root, int pid, int tid, const char *leaf, char *buf,
+		   size_t cap, size_t *len);
+
+/*
  * Same process: same pid and same start time.  Identities with pid <= 0
  * (unset, or failed reads) are never the same as anything.
  */

@@ -2,6 +2,7 @@
 /* Collector: BPF maps -> workload table, once per interval. */
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "collector.h"
 #include "iotrace.skel.h"
 #include "proc_ident.h"
+#include "vm_taps.h"
 
 _Static_assert(offsetof(struct iotrace_thread_stats, comm) ==
 		       offsetof(struct vm_counters, guest_proc_ns),
@@ -37,9 +39,14 @@ int collector_init(struct collector *c, struct loader *l)
 	c->procs_fd = loader_map_fd(l, "vm_procs");
 	c->thr_fd = loader_map_fd(l, "thread_stats");
 	c->kvm_fd = loader_map_fd(l, "kvm_counts");
+	c->vm_net_fd = loader_map_fd(l, "vm_net");
 	if (c->cpu_fd < 0 || c->blk_fd < 0 || c->net_fd < 0 || c->cnt_fd < 0 || c->procs_fd < 0 ||
-	    c->thr_fd < 0 || c->kvm_fd < 0)
+	    c->thr_fd < 0 || c->kvm_fd < 0 || c->vm_net_fd < 0)
 		return -ENOENT;
+	if (netdevs_init(&c->devs, loader_map_fd(l, "net_devs"), &l->skel->bss->net_state.nr_devs))
+		return -ENOMEM;
+	if (proc_netns_ino(NULL, getpid(), &c->netns_ino))
+		c->netns_ino = 0;
 	c->clk_tck = sysconf(_SC_CLK_TCK);
 	if (c->clk_tck <= 0)
 		c->clk_tck = 100;
@@ -52,6 +59,7 @@ void collector_free(struct collector *c)
 {
 	free(c->vals);
 	c->vals = NULL;
+	netdevs_free(&c->devs);
 }
 
 static int read_cpu_map(struct collector *c, struct wl_table *t)
@@ -421,11 +429,89 @@ static void reap_vms(struct collector *c, struct vm_table *vt)
 			continue;
 		vm->gone = true;
 		delete_kvm_counts(c, vm->pid);
+		netdevs_forget_vm(&c->devs, vm->pid);
+		bpf_map_delete_elem(c->vm_net_fd, &vm->pid);
 		if (bpf_map_lookup_elem(c->procs_fd, &vm->pid, &proc) == 0 &&
 		    proc.start_ns == vm->start_ns &&
 		    bpf_map_delete_elem(c->procs_fd, &vm->pid) == 0)
 			loader_vm_removed(c->l);
 	}
+}
+
+#define VM_TAPS_MAX 64
+
+/*
+ * Enter each live VM's tap devices in net_devs, so that the BPF side counts
+ * their traffic for the VM.  QEMU can add and remove NICs at any time, so
+ * this looks again at every read: a readlink per open descriptor.  A tap
+ * in another network namespace than iotrace's cannot be named by ifindex
+ * from here; it is counted in taps_foreign.
+ */
+static void sync_vm_taps(struct collector *c, struct vm_table *vt)
+{
+	char names[VM_TAPS_MAX][VM_TAP_NAME_MAX];
+	struct iotrace_dev_key keys[VM_TAPS_MAX];
+	struct vm_entry *vm;
+	uint64_t ns;
+	size_t i, nkeys;
+	int n, more;
+
+	c->taps_foreign = 0;
+	vm_table_for_each(vt, i, vm)
+	{
+		if (vm->gone)
+			continue;
+		n = vm_taps_of(NULL, (int)vm->pid, names, VM_TAPS_MAX, &more);
+		if (n < 0 || proc_netns_ino(NULL, (int)vm->pid, &ns))
+			continue; /* gone: reaped after this read */
+		vm->ntaps = n;
+		nkeys = 0;
+		for (int k = 0; k < n; k++) {
+			unsigned int ifindex;
+
+			if (ns != c->netns_ino) {
+				c->taps_foreign++;
+				continue;
+			}
+			ifindex = if_nametoindex(names[k]);
+			if (!ifindex)
+				continue; /* removed meanwhile */
+			keys[nkeys].netns = ns;
+			keys[nkeys].ifindex = ifindex;
+			keys[nkeys++].pad = 0;
+		}
+		netdevs_sync_vm(&c->devs, vm->pid, keys, nkeys);
+	}
+}
+
+/* Each live VM's tap traffic and softirq share (vm_net, by pid). */
+static int read_vm_net(struct collector *c, struct vm_table *vt)
+{
+	const struct iotrace_net_stats *v = c->vals;
+	struct iotrace_net_stats sum;
+	struct vm_entry *vm;
+	size_t i;
+
+	vm_table_for_each(vt, i, vm)
+	{
+		if (vm->gone)
+			continue;
+		if (bpf_map_lookup_elem(c->vm_net_fd, &vm->pid, c->vals)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		memset(&sum, 0, sizeof(sum));
+		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+			sum.tx_packets += v[cpu].tx_packets;
+			sum.tx_bytes += v[cpu].tx_bytes;
+			sum.rx_packets += v[cpu].rx_packets;
+			sum.rx_bytes += v[cpu].rx_bytes;
+			sum.softirq_ns += v[cpu].softirq_ns;
+		}
+		vm_net_feed(vm, &sum);
+	}
+	return 0;
 }
 
 int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
@@ -444,8 +530,12 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 		err = read_net_map(c, t);
 	if (!err)
 		err = read_vm_procs(c, vt);
+	if (!err && !c->l->net_off)
+		sync_vm_taps(c, vt);
 	if (!err)
 		err = read_vm_threads(c, vt);
+	if (!err)
+		err = read_vm_net(c, vt);
 	if (!err)
 		err = read_kvm_counts(c, vt);
 	if (!err)

@@ -11,13 +11,17 @@
 
 #include "iotrace.h"
 #include "loader.h"
+#include "netdevs.h"
 #include "vmtable.h"
 #include "wltable.h"
 
 struct collector {
 	struct loader *l;
 	int cpu_fd, blk_fd, net_fd, cnt_fd;
-	int procs_fd, thr_fd, kvm_fd; /* VMs */
+	int procs_fd, thr_fd, kvm_fd, vm_net_fd; /* VMs */
+	struct netdevs devs; /* the VMs' tap devices, as entered in net_devs */
+	uint64_t netns_ino; /* iotrace's own network namespace */
+	size_t taps_foreign; /* taps in another netns seen at the last look: not counted */
 	long clk_tck; /* /proc time unit */
 	void *vals; /* one map value per possible CPU */
 	uint64_t counters[IOTRACE_CNT_MAX]; /* cumulative, summed over CPUs */

@@ -159,13 +159,8 @@ static int proc_path(char *path, size_t size, const char *root, int pid, int tid
 	return 0;
 }
 
-/*
- * Read the head of <root>/<pid>[/task/<tid>]/<leaf> (tid 0: the process's
- * own file) into buf.  An empty read means the task died between open and
- * read: -ENOENT, as a missing file.
- */
-static int read_proc_file(const char *root, int pid, int tid, const char *leaf, char *buf,
-			  size_t cap, size_t *len)
+int proc_read_file(const char *root, int pid, int tid, const char *leaf, char *buf, size_t cap,
+		   size_t *len)
 {
 	char path[PATH_MAX];
 	int err;
@@ -187,7 +182,7 @@ int proc_ident_read(const char *procfs_root, int pid, struct proc_ident *out)
 
 	if (pid <= 0 || !out)
 		return -EINVAL;
-	err = read_proc_file(procfs_root, pid, 0, "stat", buf, sizeof(buf), &len);
+	err = proc_read_file(procfs_root, pid, 0, "stat", buf, sizeof(buf), &len);
 	if (err)
 		return err;
 	if (proc_ident_parse_stat(buf, &id) || id.pid != pid)
@@ -209,7 +204,7 @@ int proc_task_comm(const char *procfs_root, int pid, int tid, char *buf, size_t 
 
 	if (pid <= 0 || tid <= 0 || !buf || len == 0)
 		return -EINVAL;
-	err = read_proc_file(procfs_root, pid, tid, "comm", comm, sizeof(comm), &n);
+	err = proc_read_file(procfs_root, pid, tid, "comm", comm, sizeof(comm), &n);
 	if (err)
 		return err;
 	if (comm[n - 1] == '\n')
@@ -229,7 +224,7 @@ int proc_task_guest_ticks(const char *procfs_root, int pid, int tid, uint64_t *t
 
 	if (pid <= 0 || tid <= 0 || !ticks)
 		return -EINVAL;
-	err = read_proc_file(procfs_root, pid, tid, "stat", buf, sizeof(buf), &len);
+	err = proc_read_file(procfs_root, pid, tid, "stat", buf, sizeof(buf), &len);
 	if (err)
 		return err;
 	return proc_parse_guest_ticks(buf, ticks);

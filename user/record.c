@@ -281,8 +281,9 @@ static void fill_vm_row(const struct recorder *r, struct out_row *row, struct vm
 			const struct vm_entry *vm, bool summary, double interval_s)
 {
 	const struct vm_counters *c = summary ? &vm->total : &vm->delta;
+	const struct iotrace_net_stats *net = summary ? &vm->net_total : &vm->net_delta;
 	struct out_vm *o = &vb->vm;
-	uint64_t ops = c->rd_ops + c->wr_ops, host_cycles;
+	uint64_t ops = c->rd_ops + c->wr_ops, host_cycles, packets, bytes, cost, sirq;
 	bool hw = vm->total.kvm_exits > 0;
 
 	memset(row, 0, sizeof(*row));
@@ -306,11 +307,24 @@ static void fill_vm_row(const struct recorder *r, struct out_row *row, struct vm
 	row->write_bytes = c->wr_bytes;
 	/* Latency is kept per cgroup only: see the VM's cgroup row. */
 	row->lat_p50_us = row->lat_p99_us = -1;
+	/*
+	 * The guest's traffic, at its tap devices.  As for workloads, an I/O is
+	 * a block op or a packet, and the cost includes the softirq share.
+	 */
+	row->has_net = !r->loader.net_off;
+	row->tx_packets = net->tx_packets;
+	row->tx_bytes = net->tx_bytes;
+	row->rx_packets = net->rx_packets;
+	row->rx_bytes = net->rx_bytes;
+	row->softirq_ns = net->softirq_ns;
+	packets = net->tx_packets + net->rx_packets;
+	bytes = net->tx_bytes + net->rx_bytes;
+	sirq = cycles_from_ns(net->softirq_ns, r->tsc_hz);
+	cost = row->cycles + sirq;
 	row->iops = interval_s > 0 ? ops / interval_s : 0;
-	row->cycles_per_io = ops ? (double)row->cycles / ops : -1;
-	/* A VM's traffic goes through its tap device, not its own sockets. */
-	row->has_net = false;
-	row->cycles_per_packet = row->cycles_per_byte = -1;
+	row->cycles_per_io = ops + packets ? (double)cost / (ops + packets) : -1;
+	row->cycles_per_packet = packets ? (double)cost / packets : -1;
+	row->cycles_per_byte = bytes ? (double)cost / bytes : -1;
 
 	o->pid = (int)vm->pid;
 	o->vm_name = vm->name;
@@ -375,10 +389,11 @@ static void fill_vm_row(const struct recorder *r, struct out_row *row, struct vm
 	}
 	o->roles = vb->roles;
 
-	o->exits_per_io = ops ? (double)o->exits / ops : -1;
-	/* Host cycles: the share of the cycles not spent in the guest. */
+	o->exits_per_io = ops + packets ? (double)o->exits / (ops + packets) : -1;
+	/* Host cycles: the share of the cycles not spent in the guest, and the softirq. */
 	host_cycles = c->cpu_ns ? (uint64_t)((double)row->cycles * o->host_ns / c->cpu_ns) : 0;
-	o->host_cycles_per_io = ops ? (double)host_cycles / ops : -1;
+	host_cycles += sirq;
+	o->host_cycles_per_io = ops + packets ? (double)host_cycles / (ops + packets) : -1;
 	row->vm = o;
 }
 

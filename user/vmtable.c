@@ -83,6 +83,7 @@ void vm_table_begin(struct vm_table *t)
 			memset(&vm->buckets[b].delta, 0, sizeof(vm->buckets[b].delta));
 		for (size_t k = 0; k < vm->nthreads; k++)
 			vm->threads[k].fed = false;
+		memset(&vm->net_delta, 0, sizeof(vm->net_delta));
 	}
 }
 
@@ -240,12 +241,31 @@ bool vm_bucket_feed(struct vm_entry *vm, uint32_t kind, uint64_t code,
 	return true;
 }
 
+void vm_net_feed(struct vm_entry *vm, const struct iotrace_net_stats *cur)
+{
+	const uint64_t *c = (const uint64_t *)cur, *l = (const uint64_t *)&vm->net_last;
+	uint64_t *d = (uint64_t *)&vm->net_delta, *t = (uint64_t *)&vm->net_total;
+	const size_t n = sizeof(*cur) / sizeof(uint64_t);
+	bool reset = false;
+
+	for (size_t i = 0; i < n; i++)
+		reset |= c[i] < l[i];
+	for (size_t i = 0; i < n; i++) {
+		d[i] = reset ? c[i] : c[i] - l[i];
+		t[i] = sat_add(t[i], d[i]);
+	}
+	vm->net_last = *cur;
+}
+
 void vm_table_end(struct vm_table *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct vm_entry *vm = t->vms[i];
 
-		vm->active = !counters_zero(&vm->delta);
+		static const struct iotrace_net_stats no_net;
+
+		vm->active = !counters_zero(&vm->delta) ||
+			     memcmp(&vm->net_delta, &no_net, sizeof(no_net));
 		for (size_t b = 0; !vm->active && b < vm->nbuckets; b++)
 			vm->active = vm->buckets[b].delta.count != 0;
 		vm->ever_active |= vm->active;

@@ -94,6 +94,10 @@ struct vm_entry {
 	struct vm_bucket buckets[VM_MAX_BUCKETS];
 	size_t nbuckets;
 	size_t buckets_untracked; /* (kind, code) pairs refused: table full */
+
+	/* The traffic of the VM's tap devices and its network softirq share. */
+	struct iotrace_net_stats net_last, net_delta, net_total;
+	int ntaps; /* tap devices found at the last look */
 };
 
 struct vm_table {
@@ -134,6 +138,12 @@ void vm_thread_set_role(struct vm_entry *vm, struct vm_thread *th, enum vm_role 
  * means the kernel entry was recreated, and then all of cur is new.
  */
 void vm_thread_feed(struct vm_entry *vm, struct vm_thread *th, const struct vm_counters *cur);
+
+/*
+ * Feed the VM's cumulative tap traffic (vm_net); a counter that went
+ * backwards means the kernel entry was recreated, and all of cur is new.
+ */
+void vm_net_feed(struct vm_entry *vm, const struct iotrace_net_stats *cur);
 
 /* Forget a thread that is gone, after its last feed; its totals stay. */
 void vm_thread_remove(struct vm_entry *vm, struct vm_thread *th);
