@@ -118,4 +118,41 @@ int carrier_bio_complete(void *ctx)
 	return 0;
 }
 
+SEC("tp_btf/softirq_entry")
+int carrier_softirq_entry(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/softirq_exit")
+int carrier_softirq_exit(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/netif_receive_skb")
+int carrier_netif_receive_skb(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/net_dev_xmit")
+int carrier_net_dev_xmit(void *ctx)
+{
+	return 0;
+}
+
+/* Attached to the cgroup2 root by bpf-floor, as iotrace attaches its own. */
+SEC("cgroup_skb/egress")
+int carrier_egress(struct __sk_buff *skb)
+{
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int carrier_ingress(struct __sk_buff *skb)
+{
+	return 1;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
