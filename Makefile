@@ -43,7 +43,8 @@ BPF_HDRS := $(wildcard bpf/*.bpf.h) $(wildcard include/*.h)
 CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
 	user/output.c user/cli.c user/wltable.c \
 	user/kvm_exits.c user/vm_roles.c user/proc_ident.c user/vm_names.c \
-	user/vmtable.c user/vm_taps.c user/top_table.c
+	user/vmtable.c user/vm_taps.c user/top_table.c \
+	user/docker_names.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
@@ -58,6 +59,10 @@ LIBVIRT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libvirt) -DHAVE_LIBVIRT
 LIBVIRT_LIBS := $(shell $(PKG_CONFIG) --libs libvirt)
 endif
 $(OUTPUT)/user/vm_libvirt.o: CPPFLAGS += $(LIBVIRT_CFLAGS)
+# iotrace top's screen: ncurses with wide characters (UTF-8 names, "µs").
+NCURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw)
+NCURSES_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw)
+$(OUTPUT)/user/top_view.o: CPPFLAGS += $(NCURSES_CFLAGS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -118,13 +123,13 @@ $(OUTPUT)/libcore.a: $(CORE_OBJS)
 
 $(OUTPUT)/iotrace: $(APP_OBJS) $(OUTPUT)/libcore.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS_BPF) $(LIBVIRT_LIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS_BPF) $(LIBVIRT_LIBS) $(NCURSES_LIBS) -lm -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libcore.a $(USER_HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lcmocka -lm -o $@
 
-$(OUTPUT)/tests/test_%: tests/bpf/test_%.c $(OUTPUT)/iotrace.skel.h $(OUTPUT)/libcore.a | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(OUTPUT)/iotrace.skel.h $(OUTPUT)/libcore.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lcmocka $(LDLIBS_BPF) -lm -o $@
 

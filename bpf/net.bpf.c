@@ -139,7 +139,7 @@ static __always_inline __u64 payload_bytes(struct __sk_buff *skb)
  * header, are in `b` (a copy from a kernel buffer): the same rule as
  * payload_bytes().
  */
-#define HDR_COPY 64
+#define HDR_COPY 128
 
 static __always_inline __u64 payload_of_copy(const __u8 *b, __u32 len)
 {

@@ -7,8 +7,11 @@ set -euo pipefail
 packages=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libvirt-dev
+	libncurses-dev
 	# tests
 	libcmocka-dev jq util-linux iproute2 procps
+	# iotrace top as a person sees it (tests/integration/test_top.sh)
+	tmux
 	# network fixtures (tests/integration/netlib.sh: DNAT + MASQUERADE)
 	iptables
 	# test VM (tools/qemu-vm.sh; tools/mkvm.sh only downloads its .debs);

@@ -681,13 +681,34 @@ static int j_find_top_string(FILE *f, const char *key, struct jbuf *b)
 	}
 }
 
-int wl_name_from_runtime(struct wl_class *out, const char *docker_root)
+int wl_name_from_docker_json(struct wl_class *out, FILE *f)
 {
-	char path[4096];
 	char val[WL_NAME_MAX + 8];
 	struct jbuf b = { val, sizeof(val), 0, false };
 	const char *name;
 	size_t n;
+	int ret;
+
+	ret = j_find_top_string(f, "Name", &b);
+	if (ret)
+		return ret;
+
+	/* docker stores names with a leading '/' */
+	name = val;
+	n = b.n;
+	if (n && *name == '/') {
+		name++;
+		n--;
+	}
+	if (!n)
+		return -ENOENT;
+	set_name(out, name, n);
+	return 0;
+}
+
+int wl_name_from_runtime(struct wl_class *out, const char *docker_root)
+{
+	char path[4096];
 	FILE *f;
 	int ret;
 
@@ -706,20 +727,7 @@ int wl_name_from_runtime(struct wl_class *out, const char *docker_root)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	ret = j_find_top_string(f, "Name", &b);
+	ret = wl_name_from_docker_json(out, f);
 	fclose(f);
-	if (ret)
-		return ret;
-
-	/* docker stores names with a leading '/' */
-	name = val;
-	n = b.n;
-	if (n && *name == '/') {
-		name++;
-		n--;
-	}
-	if (!n)
-		return -ENOENT;
-	set_name(out, name, n);
-	return 0;
+	return ret;
 }

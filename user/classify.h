@@ -8,6 +8,7 @@
 #define IOTRACE_CLASSIFY_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum wl_kind {
 	WL_KIND_CGROUP, /* a plain cgroup */
@@ -42,5 +43,14 @@ void wl_classify(const char *cgroup_path, struct wl_class *out);
  * docker_root is normally /var/lib/docker.  Returns 0 when a name was found.
  */
 int wl_name_from_runtime(struct wl_class *out, const char *docker_root);
+
+/*
+ * Replace out->name with the top-level "Name" of the Docker container
+ * object read from f, without its leading '/': docker's config.v2.json and
+ * the Engine API's GET /containers/ID/json answer both carry one.  Returns 0
+ * when a name was found, -ENOENT when there is none, -EBADMSG when f is not
+ * a JSON object; out->name is unchanged unless 0.
+ */
+int wl_name_from_docker_json(struct wl_class *out, FILE *f);
 
 #endif

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "collector.h"
 #include "cycles.h"
+#include "docker_names.h"
 #include "hist.h"
 #include "kvm_exits.h"
 #include "loader.h"
@@ -119,7 +120,9 @@ static void identify(struct recorder *r, struct wl_entry *e, bool *refreshed)
 	if (cgroup_path_of(r, e->id, e->path, sizeof(e->path), refreshed) == 0) {
 		e->path_known = true;
 		wl_classify(e->path, &e->cls);
-		if (e->cls.runtime && !strcmp(e->cls.runtime, "docker"))
+		/* The daemon's own answer first: its --data-root may be anywhere. */
+		if (e->cls.runtime && !strcmp(e->cls.runtime, "docker") &&
+		    docker_name_from_api(&e->cls))
 			wl_name_from_runtime(&e->cls, DOCKER_ROOT);
 	} else {
 		/* Gone before we could see it: still reported, by id. */

@@ -31,48 +31,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "cgroupfs.h"
 #include "fake_vcpu.skel.h"
+#include "bpf_test.h"
 #include "iotrace.h"
 #include "iotrace.skel.h"
 #include "proc_ident.h"
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void spin_ns(uint64_t ns)
-{
-	uint64_t end = now_ns() + ns;
-
-	while (now_ns() < end)
-		;
-}
-
-static uint64_t own_cgroup_id(void)
-{
-	char mount[4096], line[4096], rel[4096];
-	uint64_t id = 0;
-	FILE *f;
-
-	assert_int_equal(cgfs_find_mount("/proc/mounts", mount, sizeof(mount)), 0);
-	f = fopen("/proc/self/cgroup", "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		assert_int_equal(cgfs_normalize(mount, line + 3, rel, sizeof(rel)), 0);
-		assert_int_equal(cgfs_path_to_id(mount, rel, &id), 0);
-	}
-	fclose(f);
-	assert_true(id != 0);
-	return id;
-}
 
 /* Open and load the raw_tp variant with this vCPU layout, attach nothing. */
 static struct iotrace_bpf *load_raw_layout(bool use_pmu, uint64_t attach_ns,
@@ -144,15 +107,7 @@ static struct iotrace_cpu_stats cpu_stats_of(struct iotrace_bpf *skel, uint64_t 
 
 static uint64_t counter_of(struct iotrace_bpf *skel, __u32 idx)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	__u64 *v = calloc(ncpus, sizeof(*v)), sum = 0;
-
-	assert_non_null(v);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &idx, v), 0);
-	for (int i = 0; i < ncpus; i++)
-		sum += v[i];
-	free(v);
-	return sum;
+	return percpu_u64_sum(bpf_map__fd(skel->maps.counters), idx);
 }
 
 /*
