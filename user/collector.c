@@ -142,9 +142,14 @@ static int read_net_map(struct collector *c, struct wl_table *t)
 	return errno == ENOENT ? 0 : -errno;
 }
 
-static int read_prog_missed(struct collector *c)
+/*
+ * The programs' own figures: runs the kernel skipped (recursion_misses),
+ * and, when BPF run-time statistics are on (loader_enable_stats), their run
+ * time and run count.  Summed over the programs; deltas tolerate a reset.
+ */
+static int read_prog_stats(struct collector *c)
 {
-	uint64_t sum = 0;
+	uint64_t missed = 0, run_ns = 0, runs = 0;
 
 	for (int i = 0; i < c->l->nlinks; i++) {
 		struct bpf_prog_info info = { 0 };
@@ -153,10 +158,16 @@ static int read_prog_missed(struct collector *c)
 
 		if (bpf_obj_get_info_by_fd(fd, &info, &len))
 			return -errno;
-		sum += info.recursion_misses;
+		missed += info.recursion_misses;
+		run_ns += info.run_time_ns;
+		runs += info.run_cnt;
 	}
-	c->prog_missed_delta = sum >= c->prog_missed ? sum - c->prog_missed : sum;
-	c->prog_missed = sum;
+	c->prog_missed_delta = missed >= c->prog_missed ? missed - c->prog_missed : missed;
+	c->prog_missed = missed;
+	c->prog_run_ns_delta = run_ns >= c->prog_run_ns ? run_ns - c->prog_run_ns : run_ns;
+	c->prog_run_ns = run_ns;
+	c->prog_runs_delta = runs >= c->prog_runs ? runs - c->prog_runs : runs;
+	c->prog_runs = runs;
 	return 0;
 }
 
@@ -541,7 +552,7 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 	if (!err)
 		err = read_counters(c);
 	if (!err)
-		err = read_prog_missed(c);
+		err = read_prog_stats(c);
 	wl_table_end(t);
 	vm_table_end(vt);
 	if (!err)

@@ -32,6 +32,8 @@ struct collector {
 	 * recursion_misses), summed over the programs.
 	 */
 	uint64_t prog_missed, prog_missed_delta;
+	/* Run time and runs of the programs, with BPF statistics on (else 0). */
+	uint64_t prog_run_ns, prog_run_ns_delta, prog_runs, prog_runs_delta;
 };
 
 int collector_init(struct collector *c, struct loader *l);

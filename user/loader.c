@@ -345,6 +345,7 @@ int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t
 	memset(l, 0, sizeof(*l));
 	l->flush_fd = -1;
 	l->cgroup_root_fd = -1;
+	l->stats_fd = -1;
 	verbose_libbpf = o->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -474,6 +475,14 @@ void loader_vm_added(struct loader *l)
 	__atomic_fetch_add(&vs->generation, 1, __ATOMIC_SEQ_CST);
 }
 
+int loader_enable_stats(struct loader *l)
+{
+	if (l->stats_fd >= 0)
+		return 0;
+	l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	return l->stats_fd < 0 ? -errno : 0;
+}
+
 void loader_close(struct loader *l)
 {
 	int i;
@@ -491,5 +500,8 @@ void loader_close(struct loader *l)
 	if (l->cgroup_root_fd >= 0)
 		close(l->cgroup_root_fd);
 	l->cgroup_root_fd = -1;
+	if (l->stats_fd >= 0)
+		close(l->stats_fd);
+	l->stats_fd = -1;
 	close_pmu(l);
 }
