@@ -13,14 +13,29 @@
  * or, with --io-thread, handed to the I/O thread while the vCPU thread waits
  * for its completion before it re-enters the guest.
  *
+ * With --tap instead of --disk, the VM has a network card: every doorbell
+ * exit is answered with exactly one Ethernet frame (IPv4/UDP, --payload
+ * bytes of payload) written to an existing tap device, by the same thread
+ * and with the same hand-off as a disk I/O; with --rx, a reader thread
+ * named "IO rx0" also reads frames from the tap until it has COUNT IPv4/UDP
+ * ones for the VM's address.  The host thus receives --requests frames from
+ * the tap and transmits to it what the test sends to the VM's address.
+ *
  * At the end it prints one line of counts that the tests compare with the
- * kernel's own (tracepoints, /sys/block/X/stat).
+ * kernel's own (tracepoints, /sys/block/X/stat, the tap's link counters).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -33,6 +48,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tool.h"
@@ -50,6 +66,23 @@ const char tool_name[] = "vmm";
 
 #define VCPU_THREAD_NAME "CPU 0/KVM"
 #define IO_THREAD_NAME "IO iothread0"
+#define RX_THREAD_NAME "IO rx0"
+
+/*
+ * The network card: a fixed locally administered MAC (the test's static
+ * neighbour entry names it) and UDP port.  Payloads stop at what fits one
+ * 1500-byte MTU, so a frame is never more than the tap's link carries.
+ */
+#define VM_MAC "02:76:6d:6d:00:01"
+#define VM_MAC_BYTES                               \
+	{                                          \
+		0x02, 0x76, 0x6d, 0x6d, 0x00, 0x01 \
+	} /* the same */
+#define VM_UDP_PORT 5000
+#define HDRS_LEN (ETH_HLEN + sizeof(struct iphdr) + sizeof(struct udphdr))
+#define PAYLOAD_MAX (1500 - sizeof(struct iphdr) - sizeof(struct udphdr))
+#define FRAME_MAX (HDRS_LEN + PAYLOAD_MAX)
+#define RX_BUF_SIZE 65536 /* a tap without offloads delivers less */
 
 /*
  * The guest programs, 16-bit real mode, loaded at CODE_GPA with
@@ -111,6 +144,15 @@ struct vmm {
 	const char *cgroup;
 	uint64_t write_every;
 	uint64_t seed;
+	const char *tap;
+	uint64_t payload;
+	struct in_addr src_ip, dst_ip;
+	uint16_t dst_port;
+	uint8_t dst_mac[ETH_ALEN];
+	bool have_src, have_dst, have_dst_mac;
+	uint64_t rx_count;
+	uint64_t timeout_s;
+	uint64_t hold_ms;
 
 	/* KVM */
 	int kvm_fd, vm_fd, vcpu_fd;
@@ -124,6 +166,11 @@ struct vmm {
 	void *buf;
 	uint64_t rng;
 
+	/* the tap: one descriptor, written by the I/O side, read by "IO rx0" */
+	int tap_fd;
+	uint8_t frame[FRAME_MAX];
+	size_t frame_len;
+
 	/* vCPU thread -> I/O thread hand-off, under lock */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -132,19 +179,28 @@ struct vmm {
 	uint64_t req_off;
 	bool req_write;
 
-	/* counts; the I/O ones are written by whichever thread does the I/O */
+	/*
+	 * Counts; the I/O ones are written by whichever thread does the I/O,
+	 * the rx ones by "IO rx0"; main reads them all after the joins.
+	 */
 	uint64_t doorbells, userspace_exits, pio_exits, mmio_exits;
 	uint64_t ios, reads, writes;
+	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes, rx_other;
 };
 
 static const char usage_text[] =
 	"Usage: vmm --disk PATH [OPTIONS]\n"
+	"       vmm --tap NAME --src IP --dst IP:PORT --dst-mac MAC [OPTIONS]\n"
 	"\n"
 	"Run a tiny real-mode KVM guest that rings a doorbell N times; answer\n"
-	"each doorbell exit with one 4 KiB O_DIRECT read or write of PATH.\n"
+	"each doorbell exit with one 4 KiB O_DIRECT read or write of PATH, or\n"
+	"with one Ethernet frame (IPv4/UDP) written to the tap device NAME.\n"
 	"\n"
 	"Options:\n"
 	"  --disk PATH         disk image or block device (opened O_RDWR|O_DIRECT)\n"
+	"  --tap NAME          an existing tap device ('ip tuntap add dev NAME mode\n"
+	"                      tap', up), attached with IFF_TAP|IFF_NO_PI; the VM's\n"
+	"                      MAC is " VM_MAC ", its UDP port %d\n"
 	"  --requests N        doorbells, hence I/Os (10000)\n"
 	"  --mode pio|mmio     doorbell: 'out' to port 0x10 or a store to the\n"
 	"                      unmapped GPA 0xd0000 (pio)\n"
@@ -154,10 +210,59 @@ static const char usage_text[] =
 	"                      (0: reads only; default 0)\n"
 	"  --seed N            seed of the offset PRNG (1)\n"
 	"  --cgroup DIR        first move into cgroup2 directory DIR (absolute)\n"
+	"  --hold-ms MS        wait MS ms after the first doorbell exit before\n"
+	"                      answering it: a tracer that finds VMs by their KVM\n"
+	"                      events then sees the VM before its first I/O (0)\n"
+	"\n"
+	"With --tap:\n"
+	"  --src IP            the VM's IPv4 address\n"
+	"  --dst IP:PORT       where the frames go\n"
+	"  --dst-mac MAC       their destination MAC: the tap's own\n"
+	"  --payload BYTES     UDP payload of each frame, at most %zu (512)\n"
+	"  --rx COUNT          also read frames from the tap in a thread\n"
+	"                      \"" RX_THREAD_NAME "\" until COUNT IPv4/UDP ones to --src\n"
+	"                      arrived (others are counted in rx_other); exit only\n"
+	"                      then (0)\n"
+	"  --timeout S         fail if the --rx frames are not all there after S\n"
+	"                      seconds (10)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Prints: vmm: doorbells=N userspace_exits=E pio_exits=P mmio_exits=M\n"
-	"        ios=I reads=R writes=W (one line)\n";
+	"        ios=I reads=R writes=W (one line), with --tap followed by\n"
+	"        tx_frames=T tx_bytes=B rx_frames=F rx_bytes=X rx_other=O\n"
+	"        (bytes of UDP payload)\n";
+
+static void parse_mac(const char *opt, const char *s, uint8_t *mac)
+{
+	int n = -1;
+
+	if (sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0], &mac[1], &mac[2], &mac[3],
+		   &mac[4], &mac[5], &n) != 6 ||
+	    n != (int)strlen(s))
+		usage_error("%s needs a MAC such as 02:00:00:00:00:01, got '%s'", opt, s);
+}
+
+static void parse_ip(const char *opt, const char *s, struct in_addr *ip)
+{
+	if (inet_pton(AF_INET, s, ip) != 1)
+		usage_error("%s needs an IPv4 address, got '%s'", opt, s);
+}
+
+/* --dst IP:PORT */
+static void parse_dst(const char *s, struct in_addr *ip, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	char ip_s[INET_ADDRSTRLEN];
+
+	if (!colon || (size_t)(colon - s) >= sizeof(ip_s))
+		usage_error("--dst needs IP:PORT, got '%s'", s);
+	memcpy(ip_s, s, colon - s);
+	ip_s[colon - s] = '\0';
+	parse_ip("--dst", ip_s, ip);
+	*port = (uint16_t)parse_u64("--dst PORT", colon + 1, 65535);
+	if (!*port)
+		usage_error("--dst needs a port from 1 to 65535, got '%s'", s);
+}
 
 static void parse_args(int argc, char **argv, struct vmm *v)
 {
@@ -167,11 +272,13 @@ static void parse_args(int argc, char **argv, struct vmm *v)
 	v->requests = 10000;
 	v->mode = MODE_PIO;
 	v->seed = 1;
+	v->payload = 512;
+	v->timeout_s = 10;
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 
 		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
-			fputs(usage_text, stdout);
+			printf(usage_text, VM_UDP_PORT, PAYLOAD_MAX);
 			exit(0);
 		} else if (!strcmp(arg, "--io-thread")) {
 			v->io_thread = true;
@@ -186,6 +293,29 @@ static void parse_args(int argc, char **argv, struct vmm *v)
 				usage_error("--mode must be pio or mmio, got '%s'", val);
 		} else if ((val = opt_value(argc, argv, &i, "--disk"))) {
 			v->disk = val;
+		} else if ((val = opt_value(argc, argv, &i, "--tap"))) {
+			if (!*val || strlen(val) >= IFNAMSIZ)
+				usage_error(
+					"--tap needs a device name of 1 to %d characters, got '%s'",
+					IFNAMSIZ - 1, val);
+			v->tap = val;
+		} else if ((val = opt_value(argc, argv, &i, "--src"))) {
+			parse_ip("--src", val, &v->src_ip);
+			v->have_src = true;
+		} else if ((val = opt_value(argc, argv, &i, "--dst"))) {
+			parse_dst(val, &v->dst_ip, &v->dst_port);
+			v->have_dst = true;
+		} else if ((val = opt_value(argc, argv, &i, "--dst-mac"))) {
+			parse_mac("--dst-mac", val, v->dst_mac);
+			v->have_dst_mac = true;
+		} else if ((val = opt_value(argc, argv, &i, "--payload"))) {
+			v->payload = parse_u64("--payload", val, PAYLOAD_MAX);
+		} else if ((val = opt_value(argc, argv, &i, "--rx"))) {
+			v->rx_count = parse_u64("--rx", val, UINT64_MAX);
+		} else if ((val = opt_value(argc, argv, &i, "--timeout"))) {
+			v->timeout_s = parse_u64("--timeout", val, 86400);
+		} else if ((val = opt_value(argc, argv, &i, "--hold-ms"))) {
+			v->hold_ms = parse_u64("--hold-ms", val, 3600000);
 		} else if ((val = opt_value(argc, argv, &i, "--write-every"))) {
 			v->write_every = parse_u64("--write-every", val, UINT64_MAX);
 		} else if ((val = opt_value(argc, argv, &i, "--seed"))) {
@@ -200,8 +330,15 @@ static void parse_args(int argc, char **argv, struct vmm *v)
 			usage_error("unknown option or argument '%s'", arg);
 		}
 	}
-	if (!v->disk)
-		usage_error("--disk PATH is required");
+	if (!v->disk && !v->tap)
+		usage_error("--disk PATH or --tap NAME is required");
+	if (v->disk && v->tap)
+		usage_error(
+			"--disk and --tap exclude each other: a doorbell is answered by one I/O");
+	if (v->tap && (!v->have_src || !v->have_dst || !v->have_dst_mac))
+		usage_error("--tap needs --src IP, --dst IP:PORT and --dst-mac MAC");
+	if (!v->tap && (v->have_src || v->have_dst || v->have_dst_mac || v->rx_count))
+		usage_error("--src, --dst, --dst-mac and --rx need --tap");
 }
 
 static void open_disk(struct vmm *v)
@@ -257,11 +394,187 @@ static void do_io(struct vmm *v, uint64_t off, bool write)
 		v->reads++;
 }
 
+/* The Internet checksum (RFC 1071) of len bytes, in host order. */
+static uint16_t inet_csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
+ * The one frame every doorbell sends, built once: nothing in it changes
+ * from one to the next.  The IP id stays 0, as RFC 6864 allows for a
+ * datagram that may not be fragmented (DF); the UDP checksum is 0, "none",
+ * which IPv4 allows.
+ */
+static void build_frame(struct vmm *v)
+{
+	struct ethhdr eth = { .h_source = VM_MAC_BYTES, .h_proto = htons(ETH_P_IP) };
+	struct iphdr ip = { 0 };
+	struct udphdr udp = { 0 };
+	uint8_t *p = v->frame;
+
+	memcpy(eth.h_dest, v->dst_mac, ETH_ALEN);
+	ip.version = 4;
+	ip.ihl = sizeof(ip) / 4;
+	ip.tot_len = htons(sizeof(ip) + sizeof(udp) + v->payload);
+	ip.frag_off = htons(IP_DF);
+	ip.ttl = 64;
+	ip.protocol = IPPROTO_UDP;
+	ip.saddr = v->src_ip.s_addr;
+	ip.daddr = v->dst_ip.s_addr;
+	ip.check = htons(inet_csum((const uint8_t *)&ip, sizeof(ip)));
+	udp.source = htons(VM_UDP_PORT);
+	udp.dest = htons(v->dst_port);
+	udp.len = htons(sizeof(udp) + v->payload);
+
+	memcpy(p, &eth, ETH_HLEN);
+	memcpy(p + ETH_HLEN, &ip, sizeof(ip));
+	memcpy(p + ETH_HLEN + sizeof(ip), &udp, sizeof(udp));
+	/* Non-zero data, as for the disk. */
+	for (size_t i = 0; i < v->payload; i++)
+		p[HDRS_LEN + i] = (uint8_t)rng_next(&v->rng);
+	v->frame_len = HDRS_LEN + v->payload;
+}
+
+/* Attach to the existing tap v->tap; TUNSETIFF would create a missing one. */
+static void open_tap(struct vmm *v)
+{
+	struct ifreq ifr = { 0 };
+
+	if (!if_nametoindex(v->tap))
+		die("there is no network device %s (create it with 'ip tuntap add dev %s mode tap')",
+		    v->tap, v->tap);
+	v->tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (v->tap_fd < 0)
+		die("open /dev/net/tun: %s", strerror(errno));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	memcpy(ifr.ifr_name, v->tap, strlen(v->tap));
+	if (ioctl(v->tap_fd, TUNSETIFF, &ifr))
+		die("ioctl TUNSETIFF %s (IFF_TAP|IFF_NO_PI): %s (is it a tap device, not a tun "
+		    "or multi-queue one?)",
+		    v->tap, strerror(errno));
+	build_frame(v);
+}
+
+/* One frame to the tap: the host receives it; in the vCPU or the I/O thread. */
+static void send_frame(struct vmm *v)
+{
+	ssize_t n = write(v->tap_fd, v->frame, v->frame_len);
+
+	if (n < 0)
+		die("write of a %zu-byte frame to tap %s: %s", v->frame_len, v->tap,
+		    strerror(errno));
+	if ((size_t)n != v->frame_len)
+		die("short write to tap %s: %zd of %zu bytes", v->tap, n, v->frame_len);
+	v->tx_frames++;
+	v->tx_bytes += v->payload;
+}
+
+/*
+ * A frame read from the tap: an IPv4/UDP datagram to the VM's address, whose
+ * payload length it returns, or -1 for anything else.
+ */
+static int64_t rx_payload(const struct vmm *v, const uint8_t *f, size_t len)
+{
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct udphdr udp;
+	size_t ihl, tot, ulen;
+
+	if (len < HDRS_LEN)
+		return -1;
+	memcpy(&eth, f, ETH_HLEN);
+	memcpy(&ip, f + ETH_HLEN, sizeof(ip));
+	/* A fragment's UDP header is in its first piece only: not ours. */
+	if (eth.h_proto != htons(ETH_P_IP) || ip.version != 4 || ip.protocol != IPPROTO_UDP ||
+	    ip.daddr != v->src_ip.s_addr || (ntohs(ip.frag_off) & (IP_MF | IP_OFFMASK)))
+		return -1;
+	ihl = ip.ihl * 4u;
+	tot = ntohs(ip.tot_len);
+	if (ihl < sizeof(ip) || tot > len - ETH_HLEN || tot < ihl + sizeof(udp))
+		return -1;
+	memcpy(&udp, f + ETH_HLEN + ihl, sizeof(udp));
+	ulen = ntohs(udp.len);
+	if (ulen < sizeof(udp) || ulen > tot - ihl)
+		return -1;
+	return (int64_t)(ulen - sizeof(udp));
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Threads name themselves first, before they do anything traced. */
 static void set_thread_name(const char *name)
 {
 	if (prctl(PR_SET_NAME, name, 0, 0, 0))
 		die("prctl PR_SET_NAME \"%s\": %s", name, strerror(errno));
+}
+
+/* Read frames until v->rx_count IPv4/UDP ones to us came, or time runs out. */
+static void *rx_thread_main(void *arg)
+{
+	struct vmm *v = arg;
+	uint64_t deadline;
+	uint8_t buf[RX_BUF_SIZE];
+
+	set_thread_name(RX_THREAD_NAME);
+	deadline = now_ms() + v->timeout_s * 1000;
+	while (v->rx_frames < v->rx_count) {
+		struct pollfd pfd = { .fd = v->tap_fd, .events = POLLIN };
+		uint64_t now = now_ms();
+		int64_t payload;
+		ssize_t n;
+		int r;
+
+		if (now >= deadline)
+			die("timed out after %llu s: read %llu of %llu IPv4/UDP frames from tap %s "
+			    "(and %llu others)",
+			    (unsigned long long)v->timeout_s, (unsigned long long)v->rx_frames,
+			    (unsigned long long)v->rx_count, v->tap,
+			    (unsigned long long)v->rx_other);
+		r = poll(&pfd, 1, (int)(deadline - now));
+		if (r < 0 && errno != EINTR)
+			die("poll on tap %s: %s", v->tap, strerror(errno));
+		if (r <= 0)
+			continue;
+		/* Only this thread reads, so the read cannot block. */
+		n = read(v->tap_fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			die("read from tap %s: %s", v->tap, strerror(errno));
+		}
+		payload = rx_payload(v, buf, n);
+		if (payload < 0) {
+			v->rx_other++;
+			continue;
+		}
+		v->rx_frames++;
+		v->rx_bytes += payload;
+	}
+	return NULL;
+}
+
+/* One request: a disk I/O or, with --tap, a frame sent. */
+static void do_request(struct vmm *v, uint64_t off, bool write)
+{
+	if (v->tap)
+		send_frame(v);
+	else
+		do_io(v, off, write);
 }
 
 static void *io_thread_main(void *arg)
@@ -281,7 +594,7 @@ static void *io_thread_main(void *arg)
 		write = v->req_write;
 		pthread_mutex_unlock(&v->lock);
 
-		do_io(v, off, write);
+		do_request(v, off, write);
 
 		pthread_mutex_lock(&v->lock);
 		v->state = REQ_DONE;
@@ -294,11 +607,11 @@ static void *io_thread_main(void *arg)
 /* Answer doorbell number v->doorbells (from 0): one I/O, done when we return. */
 static void serve_request(struct vmm *v)
 {
-	uint64_t off = rng_below(&v->rng, v->blocks) * IO_SIZE;
+	uint64_t off = v->tap ? 0 : rng_below(&v->rng, v->blocks) * IO_SIZE;
 	bool write = v->write_every && (v->doorbells + 1) % v->write_every == 0;
 
 	if (!v->io_thread) {
-		do_io(v, off, write);
+		do_request(v, off, write);
 		return;
 	}
 	pthread_mutex_lock(&v->lock);
@@ -350,6 +663,15 @@ static void handle_mmio(struct vmm *v)
 	if (run->mmio.data[0] != expected_data(v))
 		die("doorbell %llu carries 0x%02x, expected 0x%02x: the guest is out of step",
 		    (unsigned long long)v->doorbells, run->mmio.data[0], expected_data(v));
+}
+
+static void hold(uint64_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts))
+		if (errno != EINTR)
+			die("nanosleep: %s", strerror(errno));
 }
 
 static void *vcpu_thread_main(void *arg)
@@ -404,6 +726,8 @@ static void *vcpu_thread_main(void *arg)
 		if (v->doorbells >= v->requests)
 			die("the guest rang more than the %llu doorbells asked for",
 			    (unsigned long long)v->requests);
+		if (v->doorbells == 0 && v->hold_ms)
+			hold(v->hold_ms);
 		serve_request(v);
 		v->doorbells++;
 	}
@@ -494,15 +818,18 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg, const cha
 int main(int argc, char **argv)
 {
 	struct vmm v = { 0 };
-	pthread_t vcpu_thread, io_thread;
+	pthread_t vcpu_thread, io_thread, rx_thread;
 	int err;
 
-	v.kvm_fd = v.vm_fd = v.vcpu_fd = v.disk_fd = -1;
+	v.kvm_fd = v.vm_fd = v.vcpu_fd = v.disk_fd = v.tap_fd = -1;
 	parse_args(argc, argv, &v);
 	v.rng = v.seed;
 	if (v.cgroup)
 		join_cgroup(v.cgroup);
-	open_disk(&v);
+	if (v.tap)
+		open_tap(&v);
+	else
+		open_disk(&v);
 	setup_vm(&v);
 
 	err = pthread_mutex_init(&v.lock, NULL);
@@ -510,6 +837,8 @@ int main(int argc, char **argv)
 		err = pthread_cond_init(&v.cond, NULL);
 	if (err)
 		die("pthread mutex/cond init: %s", strerror(err));
+	if (v.rx_count)
+		start_thread(&rx_thread, rx_thread_main, &v, RX_THREAD_NAME);
 	if (v.io_thread)
 		start_thread(&io_thread, io_thread_main, &v, IO_THREAD_NAME);
 	start_thread(&vcpu_thread, vcpu_thread_main, &v, VCPU_THREAD_NAME);
@@ -526,15 +855,27 @@ int main(int argc, char **argv)
 		if (err)
 			die("pthread_join (%s): %s", IO_THREAD_NAME, strerror(err));
 	}
+	/* The reader ends by itself: it has all its frames or dies at --timeout. */
+	if (v.rx_count) {
+		err = pthread_join(rx_thread, NULL);
+		if (err)
+			die("pthread_join (%s): %s", RX_THREAD_NAME, strerror(err));
+	}
 
-	if (close(v.disk_fd))
-		die("close %s: %s", v.disk, strerror(errno));
+	if (close(v.tap ? v.tap_fd : v.disk_fd))
+		die("close %s: %s", v.tap ? v.tap : v.disk, strerror(errno));
 	printf("vmm: doorbells=%llu userspace_exits=%llu pio_exits=%llu mmio_exits=%llu ios=%llu "
-	       "reads=%llu writes=%llu\n",
+	       "reads=%llu writes=%llu",
 	       (unsigned long long)v.doorbells, (unsigned long long)v.userspace_exits,
 	       (unsigned long long)v.pio_exits, (unsigned long long)v.mmio_exits,
 	       (unsigned long long)v.ios, (unsigned long long)v.reads,
 	       (unsigned long long)v.writes);
+	if (v.tap)
+		printf(" tx_frames=%llu tx_bytes=%llu rx_frames=%llu rx_bytes=%llu rx_other=%llu",
+		       (unsigned long long)v.tx_frames, (unsigned long long)v.tx_bytes,
+		       (unsigned long long)v.rx_frames, (unsigned long long)v.rx_bytes,
+		       (unsigned long long)v.rx_other);
+	putchar('\n');
 	if (fflush(stdout) || ferror(stdout))
 		die("writing the summary to stdout: %s", strerror(errno));
 	return 0;
