@@ -136,8 +136,10 @@ static int setup_pmu(struct loader *l, enum pmu_mode mode, char *err, size_t err
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	for (cpu = 0; cpu < l->ncpus; cpu++) {
+	/* All -1 first: a failure below leaves the later CPUs unopened. */
+	for (cpu = 0; cpu < l->ncpus; cpu++)
 		l->pmu_fds[cpu] = -1;
+	for (cpu = 0; cpu < l->ncpus; cpu++) {
 		fd = perf_open_cpu(type, config, cpu);
 		if (fd >= 0) {
 			l->pmu_fds[cpu] = fd;
