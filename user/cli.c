@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Parsing of `iotrace record` options; every error names the option. */
+/* Parsing of the commands' options; every error names the option. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -9,6 +9,21 @@
 
 #include "cli.h"
 
+/* The options of struct trace_opts, in every tracing command's help. */
+#define SHARED_OPTIONS_HELP                                                              \
+	"  -c, --cgroup PATH      only this cgroup (repeatable); PATH relative to the\n" \
+	"                         cgroup2 mount (/docker/ID) or absolute inside it;\n"   \
+	"                         descendants are separate workloads, not merged;\n"     \
+	"                         a VM is shown when its process is in one of them\n"    \
+	"      --prog-type TYPE   auto (default: tp_btf if the kernel takes it, else\n"  \
+	"                         raw_tp), tp_btf or raw_tp\n"                           \
+	"      --cycles SRC       auto (default: hardware cycle counter if present,\n"   \
+	"                         else on-CPU time x TSC frequency), tsc, or\n"          \
+	"                         cpu-clock (software event; tests the counter path,\n"  \
+	"                         reported as cycles_source \"pmu-cpu-clock\")\n"        \
+	"  -v, --verbose          print libbpf and verifier messages\n"                  \
+	"  -h, --help             show this help\n"
+
 const char cli_main_usage[] =
 	"Usage: iotrace COMMAND [OPTIONS]\n"
 	"\n"
@@ -16,12 +31,13 @@ const char cli_main_usage[] =
 	"it costs the host, with BPF programs on kernel tracepoints.\n"
 	"\n"
 	"Commands:\n"
+	"  top        live full-screen monitor of every workload (batch mode: -b)\n"
 	"  record     write per-workload figures every interval as JSON lines or CSV\n"
-	"  help       show this help, or a command's: iotrace help record\n"
+	"  help       show this help, or a command's: iotrace help top\n"
 	"  version    print the version\n"
 	"\n"
 	"Needs root, or CAP_BPF and CAP_PERFMON, and a kernel with BTF.\n"
-	"See 'iotrace record --help' and docs/record-format.md.\n";
+	"See 'iotrace top --help', 'iotrace record --help' and docs/record-format.md.\n";
 
 const char cli_record_usage[] =
 	"Usage: iotrace record [OPTIONS]\n"
@@ -53,6 +69,25 @@ const char cli_record_usage[] =
 	"  iotrace record -D 60 -o run.json            one minute of the whole host\n"
 	"  iotrace record -c /system.slice/docker-ID.scope -f csv\n";
 
+const char cli_top_usage[] =
+	"Usage: iotrace top [OPTIONS]\n"
+	"\n"
+	"Live monitor of every workload on the host (containers, VMs, cgroups),\n"
+	"refreshed every DELAY seconds: CPU, block reads and writes, packets, KVM\n"
+	"exits, cycles and exits per I/O operation, p99 block latency.  Without a\n"
+	"terminal on standard output, or with -b, prints the table as plain text\n"
+	"every DELAY seconds instead (like top -b).\n"
+	"\n"
+	"Options:\n"
+	"  -d, --delay SEC        seconds between updates (default 1; 0.1 to 3600)\n"
+	"  -b, --batch            plain text tables, no full screen\n"
+	"  -n, --iterations N     stop after N updates (default: run until q/Ctrl-C)\n" SHARED_OPTIONS_HELP
+	"\n"
+	"Keys: q quit, h help, c/r/w/m/t/e/y/x/l/n/k sort by CPU, reads, writes, MB/s,\n"
+	"packets, exits, cycles/IO, exits/IO, latency, name, kind (P: CPU), < > the\n"
+	"sort column left/right, / filter by name, Enter details, Esc back, p pause,\n"
+	"arrows/PgUp/PgDn move.\n";
+
 static int parse_seconds(const char *arg, double min, double max, double *out)
 {
 	char *end;
@@ -66,34 +101,120 @@ static int parse_seconds(const char *arg, double min, double max, double *out)
 	return 0;
 }
 
+enum { OPT_PROG_TYPE = 256, OPT_CYCLES };
+
+/* 1: opt was a trace option and is taken; 0: not one; -1: bad value (err set). */
+static int parse_trace_option(int opt, const char *arg, struct trace_opts *t, char *err,
+			      size_t errlen)
+{
+	switch (opt) {
+	case 'c':
+		if (t->ncgroups == CLI_MAX_CGROUPS) {
+			snprintf(err, errlen, "--cgroup: at most %d cgroups", CLI_MAX_CGROUPS);
+			return -1;
+		}
+		if (!*arg) {
+			snprintf(err, errlen, "--cgroup: empty path");
+			return -1;
+		}
+		t->cgroups[t->ncgroups++] = arg;
+		return 1;
+	case OPT_PROG_TYPE:
+		if (!strcmp(arg, "auto")) {
+			t->prog = PROG_AUTO;
+		} else if (!strcmp(arg, "tp_btf")) {
+			t->prog = PROG_TP_BTF;
+		} else if (!strcmp(arg, "raw_tp")) {
+			t->prog = PROG_RAW_TP;
+		} else {
+			snprintf(err, errlen, "--prog-type: '%s' is not auto, tp_btf or raw_tp",
+				 arg);
+			return -1;
+		}
+		return 1;
+	case OPT_CYCLES:
+		if (!strcmp(arg, "auto")) {
+			t->pmu = PMU_AUTO;
+		} else if (!strcmp(arg, "tsc")) {
+			t->pmu = PMU_NONE;
+		} else if (!strcmp(arg, "cpu-clock")) {
+			t->pmu = PMU_CPU_CLOCK;
+		} else {
+			snprintf(err, errlen, "--cycles: '%s' is not auto, tsc or cpu-clock", arg);
+			return -1;
+		}
+		return 1;
+	case 'v':
+		t->verbose = true;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* The start of every parse: trace defaults, getopt reset. */
+static void parse_begin(struct trace_opts *t, char *err)
+{
+	t->prog = PROG_AUTO;
+	t->pmu = PMU_AUTO;
+	err[0] = '\0';
+	optind = 0; /* glibc: full reinitialisation, so tests may parse again */
+	opterr = 0;
+}
+
+/* The end of every parse: errors getopt reported, and stray arguments. */
+static enum cli_result parse_tail(int c, int argc, char **argv, char *err, size_t errlen)
+{
+	if (c == ':') {
+		snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
+		return CLI_ERROR;
+	}
+	if (c != -1) {
+		if (optopt)
+			snprintf(err, errlen, "unknown option -%c", optopt);
+		else
+			snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
+		return CLI_ERROR;
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return CLI_ERROR;
+	}
+	return CLI_OK;
+}
+
+#define TRACE_LONGOPTS                                                   \
+	{ "cgroup", required_argument, NULL, 'c' },                      \
+		{ "prog-type", required_argument, NULL, OPT_PROG_TYPE }, \
+		{ "cycles", required_argument, NULL, OPT_CYCLES },       \
+		{ "verbose", no_argument, NULL, 'v' },                   \
+	{                                                                \
+		"help", no_argument, NULL, 'h'                           \
+	}
+
 enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, char *err,
 				 size_t errlen)
 {
-	enum { OPT_PROG_TYPE = 256, OPT_CYCLES };
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "prog-type", required_argument, NULL, OPT_PROG_TYPE },
-		{ "cycles", required_argument, NULL, OPT_CYCLES },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+		TRACE_LONGOPTS,
 		{ 0 },
 	};
-	int c;
+	int c, taken;
 
 	memset(o, 0, sizeof(*o));
 	o->interval_s = 1.0;
 	o->format = OUT_JSON;
-	o->prog = PROG_AUTO;
-	o->pmu = PMU_AUTO;
-	err[0] = '\0';
-
-	optind = 0; /* glibc: full reinitialisation, so tests may parse again */
-	opterr = 0;
+	parse_begin(&o->t, err);
 	while ((c = getopt_long(argc, argv, ":i:D:f:o:c:vh", longopts, NULL)) != -1) {
+		taken = parse_trace_option(c, optarg, &o->t, err, errlen);
+		if (taken < 0)
+			return CLI_ERROR;
+		if (taken)
+			continue;
 		switch (c) {
 		case 'i':
 			if (parse_seconds(optarg, 0.1, 3600, &o->interval_s)) {
@@ -129,63 +250,63 @@ enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, c
 			}
 			o->output = optarg;
 			break;
-		case 'c':
-			if (o->ncgroups == CLI_MAX_CGROUPS) {
-				snprintf(err, errlen, "--cgroup: at most %d cgroups",
-					 CLI_MAX_CGROUPS);
+		case 'h':
+			return CLI_HELP;
+		default:
+			return parse_tail(c, argc, argv, err, errlen);
+		}
+	}
+	return parse_tail(-1, argc, argv, err, errlen);
+}
+
+enum cli_result cli_parse_top(int argc, char **argv, struct top_opts *o, char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "delay", required_argument, NULL, 'd' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "iterations", required_argument, NULL, 'n' },
+		TRACE_LONGOPTS,
+		{ 0 },
+	};
+	char *end;
+	int c, taken;
+
+	memset(o, 0, sizeof(*o));
+	o->delay_s = 1.0;
+	parse_begin(&o->t, err);
+	while ((c = getopt_long(argc, argv, ":d:bn:c:vh", longopts, NULL)) != -1) {
+		taken = parse_trace_option(c, optarg, &o->t, err, errlen);
+		if (taken < 0)
+			return CLI_ERROR;
+		if (taken)
+			continue;
+		switch (c) {
+		case 'd':
+			if (parse_seconds(optarg, 0.1, 3600, &o->delay_s)) {
+				snprintf(
+					err, errlen,
+					"--delay: '%s' is not a number of seconds from 0.1 to 3600",
+					optarg);
 				return CLI_ERROR;
 			}
-			if (!*optarg) {
-				snprintf(err, errlen, "--cgroup: empty path");
-				return CLI_ERROR;
-			}
-			o->cgroups[o->ncgroups++] = optarg;
 			break;
-		case OPT_PROG_TYPE:
-			if (!strcmp(optarg, "auto")) {
-				o->prog = PROG_AUTO;
-			} else if (!strcmp(optarg, "tp_btf")) {
-				o->prog = PROG_TP_BTF;
-			} else if (!strcmp(optarg, "raw_tp")) {
-				o->prog = PROG_RAW_TP;
-			} else {
-				snprintf(err, errlen,
-					 "--prog-type: '%s' is not auto, tp_btf or raw_tp", optarg);
+		case 'b':
+			o->batch = true;
+			break;
+		case 'n':
+			errno = 0;
+			o->iterations = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->iterations < 1) {
+				snprintf(err, errlen, "--iterations: '%s' is not a number >= 1",
+					 optarg);
 				return CLI_ERROR;
 			}
-			break;
-		case OPT_CYCLES:
-			if (!strcmp(optarg, "auto")) {
-				o->pmu = PMU_AUTO;
-			} else if (!strcmp(optarg, "tsc")) {
-				o->pmu = PMU_NONE;
-			} else if (!strcmp(optarg, "cpu-clock")) {
-				o->pmu = PMU_CPU_CLOCK;
-			} else {
-				snprintf(err, errlen,
-					 "--cycles: '%s' is not auto, tsc or cpu-clock", optarg);
-				return CLI_ERROR;
-			}
-			break;
-		case 'v':
-			o->verbose = true;
 			break;
 		case 'h':
 			return CLI_HELP;
-		case ':':
-			snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
-			return CLI_ERROR;
 		default:
-			if (optopt)
-				snprintf(err, errlen, "unknown option -%c", optopt);
-			else
-				snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
-			return CLI_ERROR;
+			return parse_tail(c, argc, argv, err, errlen);
 		}
 	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-		return CLI_ERROR;
-	}
-	return CLI_OK;
+	return parse_tail(-1, argc, argv, err, errlen);
 }

@@ -11,16 +11,28 @@
 
 #define CLI_MAX_CGROUPS 64
 
-struct record_opts {
-	double interval_s; /* > 0 */
-	double duration_s; /* 0: until SIGINT or SIGTERM */
-	enum out_format format;
-	const char *output; /* NULL: stdout */
+/* What to trace and how: the options record and top share. */
+struct trace_opts {
 	const char *cgroups[CLI_MAX_CGROUPS];
 	int ncgroups;
 	enum prog_mode prog;
 	enum pmu_mode pmu;
 	bool verbose;
+};
+
+struct record_opts {
+	double interval_s; /* > 0 */
+	double duration_s; /* 0: until SIGINT or SIGTERM */
+	enum out_format format;
+	const char *output; /* NULL: stdout */
+	struct trace_opts t;
+};
+
+struct top_opts {
+	double delay_s; /* > 0: between refreshes */
+	bool batch; /* -b, or chosen because stdout is not a terminal */
+	long iterations; /* -n: stop after that many updates; 0: never */
+	struct trace_opts t;
 };
 
 enum cli_result {
@@ -33,7 +45,11 @@ enum cli_result {
 enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, char *err,
 				 size_t errlen);
 
+/* argv[0] is "top".  batch is set by -b only; the caller adds the no-tty rule. */
+enum cli_result cli_parse_top(int argc, char **argv, struct top_opts *o, char *err, size_t errlen);
+
 extern const char cli_record_usage[];
+extern const char cli_top_usage[];
 extern const char cli_main_usage[];
 
 #endif

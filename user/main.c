@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "record.h"
+#include "top.h"
 
 #ifndef IOTRACE_VERSION
 #define IOTRACE_VERSION "0.1.0"
@@ -30,6 +31,10 @@ int main(int argc, char **argv)
 			fputs(cli_record_usage, stdout);
 			return 0;
 		}
+		if (argc > 2 && !strcmp(argv[2], "top")) {
+			fputs(cli_top_usage, stdout);
+			return 0;
+		}
 		fputs(cli_main_usage, stdout);
 		return 0;
 	}
@@ -39,6 +44,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "record"))
 		return cmd_record(argc - 1, argv + 1);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(argc - 1, argv + 1);
 	fprintf(stderr, "iotrace: unknown command '%s'\n%s", cmd, cli_main_usage);
 	return 2;
 }

@@ -198,11 +198,7 @@ int cmd_record(int argc, char **argv)
 	/* A closed pipe on stdout must end the run cleanly, not kill it. */
 	signal(SIGPIPE, SIG_IGN);
 
-	so.cgroups = o.cgroups;
-	so.ncgroups = o.ncgroups;
-	so.prog = o.prog;
-	so.pmu = o.pmu;
-	so.verbose = o.verbose;
+	so.t = &o.t;
 	if (session_open(&r.s, &so))
 		goto out;
 	if (!strcmp(r.s.loader.cycles_source, "tsc-estimate"))

@@ -12,7 +12,7 @@
 
 #define DOCKER_ROOT "/var/lib/docker"
 
-static int resolve_filters(struct session *s, const struct session_opts *o)
+static int resolve_filters(struct session *s, const struct trace_opts *o)
 {
 	char rel[4096];
 	int err;
@@ -138,7 +138,7 @@ void session_identify_vm(struct session *s, struct vm_entry *vm)
 
 int session_open(struct session *s, const struct session_opts *o)
 {
-	struct loader_opts lo = { .prog = o->prog, .pmu = o->pmu, .verbose = o->verbose };
+	struct loader_opts lo = { .prog = o->t->prog, .pmu = o->t->pmu, .verbose = o->t->verbose };
 	char err[2048];
 	int e;
 
@@ -150,7 +150,7 @@ int session_open(struct session *s, const struct session_opts *o)
 			strerror(-e));
 		return 1;
 	}
-	if (resolve_filters(s, o))
+	if (resolve_filters(s, o->t))
 		return 1;
 	s->cache = cgfs_cache_new(s->mount, IOTRACE_MAX_WORKLOADS);
 	if (!s->cache || wl_table_init(&s->table, IOTRACE_MAX_WORKLOADS) ||

@@ -21,11 +21,7 @@
 #include "wltable.h"
 
 struct session_opts {
-	const char *const *cgroups; /* only these cgroups (and VMs in them); none: all */
-	int ncgroups;
-	enum prog_mode prog;
-	enum pmu_mode pmu;
-	bool verbose;
+	const struct trace_opts *t; /* cgroup filter, program type, cycle source */
 	bool bpf_stats; /* turn on BPF run-time statistics (iotrace's own cost) */
 };
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* `iotrace record` argument parsing: defaults, values, every error. */
+/* `iotrace record` and `iotrace top` argument parsing: defaults, values, every error. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,9 +30,9 @@ static void test_defaults(void **state)
 	assert_true(o.duration_s == 0.0);
 	assert_int_equal(o.format, OUT_JSON);
 	assert_null(o.output);
-	assert_int_equal(o.ncgroups, 0);
-	assert_int_equal(o.prog, PROG_AUTO);
-	assert_int_equal(o.pmu, PMU_AUTO);
+	assert_int_equal(o.t.ncgroups, 0);
+	assert_int_equal(o.t.prog, PROG_AUTO);
+	assert_int_equal(o.t.pmu, PMU_AUTO);
 }
 
 static void test_all_options(void **state)
@@ -48,12 +48,12 @@ static void test_all_options(void **state)
 	assert_true(o.duration_s == 10.0);
 	assert_int_equal(o.format, OUT_CSV);
 	assert_string_equal(o.output, "out.csv");
-	assert_int_equal(o.ncgroups, 2);
-	assert_string_equal(o.cgroups[0], "/a");
-	assert_string_equal(o.cgroups[1], "/b/c");
-	assert_int_equal(o.prog, PROG_RAW_TP);
-	assert_int_equal(o.pmu, PMU_CPU_CLOCK);
-	assert_true(o.verbose);
+	assert_int_equal(o.t.ncgroups, 2);
+	assert_string_equal(o.t.cgroups[0], "/a");
+	assert_string_equal(o.t.cgroups[1], "/b/c");
+	assert_int_equal(o.t.prog, PROG_RAW_TP);
+	assert_int_equal(o.t.pmu, PMU_CPU_CLOCK);
+	assert_true(o.t.verbose);
 }
 
 static void test_help(void **state)
@@ -68,6 +68,25 @@ struct bad_case {
 	const char *args[4];
 	const char *msg; /* a substring the error must contain */
 };
+
+/* Each case must be refused with an error that names what is wrong. */
+static void check_bad_cases(enum cli_result (*parse_fn)(int, char **), const char *cmd,
+			    const struct bad_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *argv[5] = { (char *)cmd };
+		int argc = 1;
+
+		for (int j = 0; j < 4 && cases[i].args[j]; j++)
+			argv[argc++] = (char *)cases[i].args[j];
+		err[0] = '\0';
+		if (parse_fn(argc, argv) != CLI_ERROR)
+			fail_msg("%s case %zu (%s) was accepted", cmd, i, cases[i].args[0]);
+		if (!strstr(err, cases[i].msg))
+			fail_msg("%s case %zu: error '%s' does not mention '%s'", cmd, i, err,
+				 cases[i].msg);
+	}
+}
 
 static void test_errors(void **state)
 {
@@ -92,19 +111,7 @@ static void test_errors(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *argv[5] = { "record" };
-		int argc = 1;
-
-		for (int j = 0; j < 4 && cases[i].args[j]; j++)
-			argv[argc++] = (char *)cases[i].args[j];
-		err[0] = '\0';
-		if (parse(argc, argv) != CLI_ERROR)
-			fail_msg("case %zu (%s) was accepted", i, cases[i].args[0]);
-		if (!strstr(err, cases[i].msg))
-			fail_msg("case %zu: error '%s' does not mention '%s'", i, err,
-				 cases[i].msg);
-	}
+	check_bad_cases(parse, "record", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_too_many_cgroups(void **state)
@@ -122,9 +129,60 @@ static void test_too_many_cgroups(void **state)
 	assert_non_null(strstr(err, "at most"));
 }
 
+static struct top_opts t;
+
+static enum cli_result parse_top(int argc, char **argv)
+{
+	return cli_parse_top(argc, argv, &t, err, sizeof(err));
+}
+
+static void test_top_defaults_and_options(void **state)
+{
+	char *none[] = { "top" };
+	char *all[] = { "top", "-d", "0.5", "-b", "-n", "3", "-c", "/a", "--cycles", "tsc", "-v" };
+	char *help[] = { "top", "-h" };
+
+	(void)state;
+	assert_int_equal(parse_top(ARGC(none), none), CLI_OK);
+	assert_true(t.delay_s == 1.0);
+	assert_false(t.batch);
+	assert_int_equal(t.iterations, 0);
+	assert_int_equal(t.t.ncgroups, 0);
+	assert_int_equal(t.t.prog, PROG_AUTO);
+	assert_int_equal(parse_top(ARGC(all), all), CLI_OK);
+	assert_true(t.delay_s == 0.5);
+	assert_true(t.batch);
+	assert_int_equal(t.iterations, 3);
+	assert_int_equal(t.t.ncgroups, 1);
+	assert_string_equal(t.t.cgroups[0], "/a");
+	assert_int_equal(t.t.pmu, PMU_NONE);
+	assert_true(t.t.verbose);
+	assert_int_equal(parse_top(ARGC(help), help), CLI_HELP);
+}
+
+static void test_top_errors(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ { "-d", "0" }, "--delay" },
+		{ { "--delay", "x" }, "'x'" },
+		{ { "-n", "0" }, "--iterations" },
+		{ { "-n", "3x" }, "'3x'" },
+		{ { "--iterations", "-2" }, "--iterations" },
+		{ { "--prog-type", "kprobe" }, "--prog-type" },
+		{ { "--format", "csv" }, "--format" },
+		{ { "-n" }, "needs a value" },
+		{ { "stray" }, "'stray'" },
+	};
+
+	(void)state;
+	check_bad_cases(parse_top, "top", cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_top_defaults_and_options),
+		cmocka_unit_test(test_top_errors),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_help),
