@@ -44,7 +44,7 @@ CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
 	user/output.c user/cli.c user/wltable.c \
 	user/kvm_exits.c user/vm_roles.c user/proc_ident.c user/vm_names.c \
 	user/vmtable.c user/vm_taps.c user/top_table.c \
-	user/docker_names.c
+	user/docker_names.c user/netns_links.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
@@ -147,7 +147,7 @@ $(OUTPUT)/fake_vcpu.skel.h: $(OUTPUT)/tests/fake_vcpu.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name fake_vcpu_bpf > $@
 
-$(OUTPUT)/tests/test_handlers: $(OUTPUT)/fake_vcpu.skel.h
+$(OUTPUT)/tests/test_handlers $(OUTPUT)/tests/test_net_handlers: $(OUTPUT)/fake_vcpu.skel.h
 
 $(OUTPUT)/tools/bpf-floor: tools/bpf-floor.c $(OUTPUT)/floor.skel.h $(OUTPUT)/carrier.skel.h | $(OUTPUT)/tools
 	$(call msg,CC,$@)

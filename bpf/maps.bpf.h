@@ -187,6 +187,18 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 
 static const struct iotrace_thread_stats zero_thread_stats;
 
+#define SCHED_NORMAL_ 0
+#define SCHED_BATCH_ 3
+#define SCHED_IDLE_ 5
+
+/* Whether the task is scheduled by the fair class (CFS/EEVDF). */
+static __always_inline bool task_is_fair(struct task_struct *task)
+{
+	unsigned int policy = BPF_CORE_READ(task, policy);
+
+	return policy == SCHED_NORMAL_ || policy == SCHED_BATCH_ || policy == SCHED_IDLE_;
+}
+
 /*
  * The state of `task`, created if absent (NULL only when that fails, which
  * is counted).  A task seen for the first time is owed the part of its
@@ -208,6 +220,14 @@ static __always_inline struct task_state *task_state_of(struct task_struct *task
 	}
 	sum = BPF_CORE_READ(task, se.sum_exec_runtime);
 	first = BPF_CORE_READ(task, se.prev_sum_exec_runtime);
+	/*
+	 * Only the fair class sets prev_sum_exec_runtime when it puts a task
+	 * on the CPU.  For an RT or deadline task it is stale (0 for a kthread
+	 * that was always FIFO, like migration/N), and sum - first would be
+	 * its whole life: such a task is owed nothing of its first slice.
+	 */
+	if (!task_is_fair(task))
+		first = sum;
 	now = bpf_ktime_get_ns();
 	since = BPF_CORE_READ(task, start_time);
 	if (since < attach_ns)

@@ -20,8 +20,14 @@
  * Devices: a VM's guest has no socket on the host; its packets cross the
  * host at its tap device, written and read by QEMU's threads.  User space
  * enters such devices in net_devs with their owner; netif_receive_skb on
- * one counts the owner's tx, net_dev_xmit to one its rx, in vm_net.  While
- * no device is entered these programs return after one load.
+ * one counts the owner's tx, net_dev_xmit to one its rx, in vm_net.  The
+ * host end of a container's veth is entered too, owned by the container's
+ * cgroup: its packets are counted at the container's sockets already, so
+ * the device only names the cgroup as an owner of the softirq run in
+ * progress (forwarding the container's packets, which no local socket
+ * sees, is work done for it).  While no device is entered these programs
+ * return after one load; with devices, a packet costs one hash lookup per
+ * device it crosses.
  *
  * Softirq time: NET_RX and NET_TX runs are timed from softirq_entry to
  * softirq_exit, and their time is divided among the owners of the packets
@@ -316,20 +322,28 @@ static __always_inline void on_dev_packet(struct sk_buff *skb, struct net_device
 	key.ifindex = RD(btf, dev, ifindex);
 	key.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 	owner = bpf_map_lookup_elem(&net_devs, &key);
-	if (!owner || owner->kind != IOTRACE_DEV_VM)
+	if (!owner)
 		return;
 	len = RD(btf, skb, len);
-	data = RD(btf, skb, data);
 	if (len <= l2)
 		return;
 	len -= l2;
+	/* Wire packets, as the socket programs count them (gso_segs). */
+	shinfo = (struct skb_shared_info *)(RD(btf, skb, head) + RD(btf, skb, end));
+	segs = BPF_CORE_READ(shinfo, gso_segs);
+	packets = segs ? segs : 1;
+	if (owner->kind == IOTRACE_DEV_CGROUP) {
+		/* Counted at the container's sockets: no second count here. */
+		note_owner(owner->id, packets);
+		return;
+	}
+	if (owner->kind != IOTRACE_DEV_VM)
+		return;
+	data = RD(btf, skb, data);
 	if (bpf_probe_read_kernel(hdr, sizeof(hdr), data + l2))
 		bytes = len;
 	else
 		bytes = payload_of_copy(hdr, len);
-	shinfo = (struct skb_shared_info *)(RD(btf, skb, head) + RD(btf, skb, end));
-	segs = BPF_CORE_READ(shinfo, gso_segs);
-	packets = segs ? segs : 1;
 	s = vm_net_of((__u32)owner->id);
 	if (s) {
 		if (rx_from_dev) {

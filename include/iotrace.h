@@ -84,12 +84,17 @@ struct iotrace_net_stats {
 };
 
 /*
- * Network devices whose traffic belongs to a workload no socket stands
- * for: a VM's tap device, written and read by its QEMU (or vhost) threads
- * on behalf of the guest.  User space enters them, keyed by the device's
- * network namespace (inode number) and ifindex.  Packets the host receives
- * from the device are the owner's tx, packets it transmits to the device
- * the owner's rx.
+ * Network devices owned by a workload, entered by user space, keyed by the
+ * device's network namespace (inode number) and ifindex:
+ *
+ * - a VM's tap device, written and read by its QEMU (or vhost) threads on
+ *   behalf of the guest, which has no socket on the host.  Packets the host
+ *   receives from the device are the owner's tx, packets it transmits to
+ *   the device the owner's rx.
+ * - the host end of a container's veth.  The container's sockets count its
+ *   packets already; the device only names the container as an owner of
+ *   the softirq run that handles them, so that forwarding them (bridge,
+ *   NAT, routing), which no local socket sees, is charged to it.
  */
 #define IOTRACE_MAX_NET_DEVS 4096
 
@@ -101,10 +106,11 @@ struct iotrace_dev_key {
 
 enum iotrace_dev_kind {
 	IOTRACE_DEV_VM = 1, /* owner: a VM process, by tgid (vm_net) */
+	IOTRACE_DEV_CGROUP = 2, /* owner: a cgroup, by id; softirq share only */
 };
 
 struct iotrace_dev_owner {
-	__u64 id; /* the VM's tgid */
+	__u64 id; /* the VM's tgid, or the cgroup id */
 	__u32 kind; /* enum iotrace_dev_kind */
 	__u32 pad;
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -31,6 +32,7 @@ int collector_init(struct collector *c, struct loader *l)
 		       "vals must hold the largest per-CPU value");
 
 	memset(c, 0, sizeof(*c));
+	c->veths.fd = -1; /* collector_free() may run before netns_links_init() */
 	c->l = l;
 	c->cpu_fd = loader_map_fd(l, "cpu_stats");
 	c->blk_fd = loader_map_fd(l, "blk_stats");
@@ -47,6 +49,8 @@ int collector_init(struct collector *c, struct loader *l)
 		return -ENOMEM;
 	if (proc_netns_ino(NULL, getpid(), &c->netns_ino))
 		c->netns_ino = 0;
+	if (netns_links_init(&c->veths, l->net_off ? -1 : l->cgroup_root_fd, c->netns_ino))
+		return -ENOMEM;
 	c->clk_tck = sysconf(_SC_CLK_TCK);
 	if (c->clk_tck <= 0)
 		c->clk_tck = 100;
@@ -60,6 +64,7 @@ void collector_free(struct collector *c)
 	free(c->vals);
 	c->vals = NULL;
 	netdevs_free(&c->devs);
+	netns_links_free(&c->veths);
 }
 
 static int read_cpu_map(struct collector *c, struct wl_table *t)
@@ -495,6 +500,27 @@ static void sync_vm_taps(struct collector *c, struct vm_table *vt)
 	}
 }
 
+static int enter_cgroup_veths(void *ctx, uint64_t cgroup_id, const struct iotrace_dev_key *keys,
+			      size_t n)
+{
+	return netdevs_sync(ctx, cgroup_id, IOTRACE_DEV_CGROUP, keys, n);
+}
+
+/*
+ * Enter the host ends of the veths of the containers active in this
+ * interval, owned by their cgroups, so that forwarding their packets is
+ * shared to them (user/netns_links.c; a cgroup is looked at again every
+ * few seconds, a bounded number per interval).
+ */
+static void sync_cgroup_veths(struct collector *c, struct wl_table *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	netns_links_sync(&c->veths, t, (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec,
+			 enter_cgroup_veths, &c->devs);
+}
+
 /* Each live VM's tap traffic and softirq share (vm_net, by pid). */
 static int read_vm_net(struct collector *c, struct vm_table *vt)
 {
@@ -555,6 +581,9 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 		err = read_prog_stats(c);
 	wl_table_end(t);
 	vm_table_end(vt);
+	/* After wl_table_end: it marks the cgroups active in the interval. */
+	if (!err && !c->l->net_off)
+		sync_cgroup_veths(c, t);
 	if (!err)
 		reap_vms(c, vt);
 	return err;

@@ -12,6 +12,7 @@
 #include "iotrace.h"
 #include "loader.h"
 #include "netdevs.h"
+#include "netns_links.h"
 #include "vmtable.h"
 #include "wltable.h"
 
@@ -19,7 +20,8 @@ struct collector {
 	struct loader *l;
 	int cpu_fd, blk_fd, net_fd, cnt_fd;
 	int procs_fd, thr_fd, kvm_fd, vm_net_fd; /* VMs */
-	struct netdevs devs; /* the VMs' tap devices, as entered in net_devs */
+	struct netdevs devs; /* VMs' taps and containers' veths, as entered in net_devs */
+	struct netns_links veths; /* finds the host ends of containers' veths */
 	uint64_t netns_ino; /* iotrace's own network namespace */
 	size_t taps_foreign; /* taps in another netns seen at the last look: not counted */
 	long clk_tck; /* /proc time unit */

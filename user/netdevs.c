@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Keeping net_devs (BPF) in step with the VMs' tap devices. */
+/* Keeping net_devs (BPF) in step with the devices user space finds. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +29,11 @@ static bool same_key(const struct iotrace_dev_key *a, const struct iotrace_dev_k
 	return a->netns == b->netns && a->ifindex == b->ifindex;
 }
 
+static bool owned_by(const struct netdev_entry *e, uint64_t id, enum iotrace_dev_kind kind)
+{
+	return e->owner.id == id && e->owner.kind == (__u32)kind;
+}
+
 /* Remove entry i (swap with the last). */
 static void drop(struct netdevs *nd, size_t i)
 {
@@ -38,9 +43,10 @@ static void drop(struct netdevs *nd, size_t i)
 	__atomic_store_n(nd->nr_devs, (__u64)nd->n, __ATOMIC_RELAXED);
 }
 
-int netdevs_sync_vm(struct netdevs *nd, uint32_t tgid, const struct iotrace_dev_key *keys, size_t n)
+int netdevs_sync(struct netdevs *nd, uint64_t id, enum iotrace_dev_kind kind,
+		 const struct iotrace_dev_key *keys, size_t n)
 {
-	struct iotrace_dev_owner owner = { .id = tgid, .kind = IOTRACE_DEV_VM };
+	struct iotrace_dev_owner owner = { .id = id, .kind = kind };
 	int err = 0;
 	size_t i, k;
 
@@ -49,7 +55,7 @@ int netdevs_sync_vm(struct netdevs *nd, uint32_t tgid, const struct iotrace_dev_
 
 		for (k = 0; k < n && !kept; k++)
 			kept = same_key(&nd->devs[i].key, &keys[k]);
-		if (nd->devs[i].tgid == tgid && !kept)
+		if (owned_by(&nd->devs[i], id, kind) && !kept)
 			drop(nd, i);
 		else
 			i++;
@@ -60,7 +66,7 @@ int netdevs_sync_vm(struct netdevs *nd, uint32_t tgid, const struct iotrace_dev_
 		for (i = 0; i < nd->n && !have; i++)
 			have = same_key(&nd->devs[i].key, &keys[k]);
 		if (have)
-			continue; /* a device held by two VMs stays with the first */
+			continue; /* a device held by two owners stays with the first */
 		if (nd->n == IOTRACE_MAX_NET_DEVS) {
 			nd->refused++;
 			continue;
@@ -72,16 +78,16 @@ int netdevs_sync_vm(struct netdevs *nd, uint32_t tgid, const struct iotrace_dev_
 			continue;
 		}
 		nd->devs[nd->n].key = keys[k];
-		nd->devs[nd->n++].tgid = tgid;
+		nd->devs[nd->n++].owner = owner;
 		__atomic_store_n(nd->nr_devs, (__u64)nd->n, __ATOMIC_RELAXED);
 	}
 	return err;
 }
 
-void netdevs_forget_vm(struct netdevs *nd, uint32_t tgid)
+void netdevs_forget(struct netdevs *nd, uint64_t id, enum iotrace_dev_kind kind)
 {
 	for (size_t i = 0; i < nd->n;) {
-		if (nd->devs[i].tgid == tgid)
+		if (owned_by(&nd->devs[i], id, kind))
 			drop(nd, i);
 		else
 			i++;

@@ -230,6 +230,34 @@ static void test_first_sighting_clamped_to_attach(void **state)
 }
 
 /*
+ * An RT task's prev_sum_exec_runtime is stale (only the fair class sets it
+ * at switch-in): seen for the first time, such a task is owed nothing of
+ * its slice, never its whole life.  This thread runs SCHED_FIFO for the
+ * flush after burning 50 ms of CPU since the program was loaded (attach_ns
+ * 0 would otherwise allow all of it), and must be charged nothing.
+ */
+static void test_first_sighting_of_rt_task_charges_nothing(void **state)
+{
+	struct sched_param rt = { .sched_priority = 1 }, normal = { .sched_priority = 0 };
+	struct iotrace_bpf *skel = load_raw(false, 0);
+	__u64 flush[1] = { 0 };
+	struct iotrace_cpu_stats st;
+	int err;
+
+	(void)state;
+	pin_cpu0();
+	spin_ns(50 * 1000 * 1000);
+	err = sched_setscheduler(0, SCHED_FIFO, &rt);
+	if (err)
+		fail_msg("cannot run as SCHED_FIFO: %s", strerror(errno));
+	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
+	sched_setscheduler(0, SCHED_OTHER, &normal);
+	st = cpu_stats_of(skel, own_cgroup_id());
+	assert_int_equal(st.cpu_ns, 0);
+	iotrace_bpf__destroy(skel);
+}
+
+/*
  * The cycle counter path, with the software cpu-clock event standing in for
  * hardware cycles (this machine has no PMU).  A CPU-wide cpu-clock event
  * counts the CPU's wall time, so the delta between two flushes lies between
@@ -820,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_flush_charges_run_time),
 		cmocka_unit_test(test_charge_points_never_double_count),
 		cmocka_unit_test(test_first_sighting_clamped_to_attach),
+		cmocka_unit_test(test_first_sighting_of_rt_task_charges_nothing),
 		cmocka_unit_test(test_counter_path_with_cpu_clock),
 		cmocka_unit_test(test_counter_read_failure_is_counted),
 		cmocka_unit_test(test_unseen_completion_is_unattributed),

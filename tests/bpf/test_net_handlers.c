@@ -54,7 +54,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <bpf/btf.h>
+
 #include "bpf_test.h"
+#include "fake_vcpu.skel.h"
 #include "iotrace.h"
 #include "iotrace.skel.h"
 #include "net_share.h"
@@ -116,8 +119,8 @@ static void pin_cpu0(void)
 static struct iotrace_bpf *load_net_pmu(bool use_pmu)
 {
 	static const char *const wanted[] = {
-		"net_egress",		"net_ingress",	 "net_softirq_entry_raw",
-		"net_softirq_exit_raw", "iotrace_flush",
+		"net_egress",	  "net_ingress",    "net_softirq_entry_raw", "net_softirq_exit_raw",
+		"net_dev_rx_raw", "net_dev_tx_raw", "iotrace_flush",
 	};
 	struct iotrace_bpf *skel = iotrace_bpf__open();
 	struct bpf_program *prog;
@@ -1129,6 +1132,355 @@ static void test_softirq_vm_owner(void **state)
 	iotrace_bpf__destroy(skel);
 }
 
+/* ---- devices ------------------------------------------------------------ */
+
+/*
+ * The device programs (netif_receive_skb, net_dev_xmit) take a struct
+ * sk_buff and a struct net_device that they read with the probe helper
+ * (CO-RE in the raw_tp variants).  Synthetic ones live in kernel memory:
+ * the value of tests/bpf/fake_vcpu.bpf.c's array, whose kernel address a
+ * test run tells, laid out at the kernel's own offsets, read from its BTF.
+ * Only the fields the programs read are placed: a pointer may point
+ * before the buffer as long as the fields it is read at lie inside.
+ *
+ *   0x000 sk_buff          0x100 head (0x120: the IP header)
+ *   0x200 skb_shared_info  0x300 net's ns.inum
+ *   0x400.. the device's ifindex and nd_net.net
+ */
+#define FAKE_SIZE 4096
+#define FAKE_HEAD 0x100
+#define FAKE_IP 0x120
+#define FAKE_SHINFO 0x200
+#define FAKE_NS_INUM 0x300
+#define FAKE_DEV 0x400
+
+struct fake_dev {
+	struct fake_vcpu_bpf *skel;
+	uint64_t addr; /* kernel address of mem's copy */
+	uint8_t mem[FAKE_SIZE];
+	/* The kernel's offsets. */
+	long skb_dev, skb_len, skb_data, skb_head, skb_end, sh_gso_segs, dev_ifindex, dev_net,
+		net_inum;
+};
+
+/*
+ * Offset in bytes of member `name` of the struct or union `id`, looking
+ * through anonymous members; its type in *type.  -1 if there is none.
+ */
+static long member_off(const struct btf *btf, __u32 id, const char *name, __u32 *type)
+{
+	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, id));
+	const struct btf_member *m = btf_members(t);
+	long off;
+
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mname = btf__name_by_offset(btf, m->name_off);
+
+		if (mname && *mname) {
+			if (strcmp(mname, name))
+				continue;
+			*type = m->type;
+			return btf_member_bit_offset(t, i) / 8;
+		}
+		off = member_off(btf, m->type, name, type);
+		if (off >= 0)
+			return btf_member_bit_offset(t, i) / 8 + off;
+	}
+	return -1;
+}
+
+/* Offset in bytes of member path "a.b" of struct sname in the kernel. */
+static long btf_off(const struct btf *btf, const char *sname, const char *path)
+{
+	__s32 sid = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	char buf[64], *part, *save = NULL;
+	long off = 0, o;
+	__u32 id;
+
+	if (sid < 0)
+		fail_msg("no struct %s in the kernel's BTF", sname);
+	id = (__u32)sid;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (part = strtok_r(buf, ".", &save); part; part = strtok_r(NULL, ".", &save)) {
+		o = member_off(btf, id, part, &id);
+		if (o < 0)
+			fail_msg("no member %s in struct %s (%s)", part, sname, path);
+		off += o;
+	}
+	return off;
+}
+
+static void fake_dev_open(struct fake_dev *f)
+{
+	__u64 args[1] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	struct btf *btf = btf__load_vmlinux_btf();
+	__s32 skb_id;
+
+	assert_non_null(btf);
+	memset(f, 0, sizeof(*f));
+	f->skb_dev = btf_off(btf, "sk_buff", "dev");
+	f->skb_len = btf_off(btf, "sk_buff", "len");
+	f->skb_data = btf_off(btf, "sk_buff", "data");
+	f->skb_head = btf_off(btf, "sk_buff", "head");
+	f->skb_end = btf_off(btf, "sk_buff", "end");
+	f->sh_gso_segs = btf_off(btf, "skb_shared_info", "gso_segs");
+	f->dev_ifindex = btf_off(btf, "net_device", "ifindex");
+	f->dev_net = btf_off(btf, "net_device", "nd_net.net");
+	f->net_inum = btf_off(btf, "net", "ns.inum");
+	skb_id = btf__find_by_name_kind(btf, "sk_buff", BTF_KIND_STRUCT);
+	/* The layout above must hold the kernel's structures. */
+	assert_true(btf__resolve_size(btf, skb_id) <= FAKE_HEAD);
+	assert_true(f->sh_gso_segs + 2 <= FAKE_NS_INUM - FAKE_SHINFO);
+	assert_true(labs(f->dev_net - f->dev_ifindex) + 8 <= FAKE_SIZE - FAKE_DEV);
+	btf__free(btf);
+
+	f->skel = fake_vcpu_bpf__open_and_load();
+	if (!f->skel)
+		fail_msg("cannot load the fake kernel memory: %s", strerror(errno));
+	assert_int_equal(bpf_map__value_size(f->skel->maps.fake_mem), FAKE_SIZE);
+	if (bpf_prog_test_run_opts(bpf_program__fd(f->skel->progs.fake_vcpu_addr), &opts))
+		fail_msg("test run of fake_vcpu_addr failed: %s", strerror(errno));
+	f->addr = f->skel->bss->fake_addr;
+	assert_true(f->addr != 0);
+}
+
+static void put(struct fake_dev *f, long off, const void *v, size_t len)
+{
+	assert_true(off >= 0 && off + (long)len <= FAKE_SIZE);
+	memcpy(f->mem + off, v, len);
+}
+
+/* Where the device's fields start: the lower of ifindex and nd_net at FAKE_DEV. */
+static long dev_base(const struct fake_dev *f)
+{
+	return FAKE_DEV - (f->dev_ifindex < f->dev_net ? f->dev_ifindex : f->dev_net);
+}
+
+/*
+ * A packet of `len` bytes from skb->data, l2 of them a link header before
+ * the IP header at FAKE_IP (which holds ip), with gso_segs segs, on
+ * device ifindex of the namespace whose inode is netns.
+ */
+static void fake_packet(struct fake_dev *f, const struct pkt *ip, uint32_t len, uint32_t l2,
+			uint16_t segs, uint32_t ifindex, uint32_t netns)
+{
+	uint64_t dev = f->addr + dev_base(f), net = f->addr + FAKE_NS_INUM - f->net_inum;
+	uint64_t data = f->addr + FAKE_IP - l2, head = f->addr + FAKE_HEAD;
+	uint32_t end = FAKE_SHINFO - FAKE_HEAD;
+	__u32 key = 0;
+
+	memset(f->mem, 0xcc, sizeof(f->mem));
+	put(f, f->skb_dev, &dev, sizeof(dev));
+	put(f, f->skb_len, &len, sizeof(len));
+	put(f, f->skb_data, &data, sizeof(data));
+	put(f, f->skb_head, &head, sizeof(head));
+	put(f, f->skb_end, &end, sizeof(end));
+	put(f, FAKE_IP, ip->b + ETH_HLEN, ip->len - ETH_HLEN);
+	put(f, FAKE_SHINFO + f->sh_gso_segs, &segs, sizeof(segs));
+	put(f, FAKE_NS_INUM, &netns, sizeof(netns));
+	put(f, dev_base(f) + f->dev_ifindex, &ifindex, sizeof(ifindex));
+	put(f, dev_base(f) + f->dev_net, &net, sizeof(net));
+	assert_int_equal(
+		bpf_map_update_elem(bpf_map__fd(f->skel->maps.fake_mem), &key, f->mem, BPF_ANY), 0);
+}
+
+static void fake_dev_close(struct fake_dev *f)
+{
+	fake_vcpu_bpf__destroy(f->skel);
+}
+
+static void run_args_cpu0(struct bpf_program *prog, __u64 *args, size_t n)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = n * sizeof(*args),
+		    .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = 0);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+		fail_msg("test run of %s failed: %s", bpf_program__name(prog), strerror(errno));
+}
+
+/* netif_receive_skb of the fake packet: the host received it from the device. */
+static void dev_rx(struct iotrace_bpf *skel, struct fake_dev *f)
+{
+	__u64 args[1] = { f->addr };
+
+	run_args_cpu0(skel->progs.net_dev_rx_raw, args, 1);
+}
+
+/* net_dev_xmit of the fake packet to its device, with the driver's answer rc. */
+static void dev_tx(struct iotrace_bpf *skel, struct fake_dev *f, int rc)
+{
+	__u64 args[4] = { f->addr, (__u64)(__s64)rc, f->addr + dev_base(f), 0 };
+
+	run_args_cpu0(skel->progs.net_dev_tx_raw, args, 4);
+}
+
+static void enter_dev(struct iotrace_bpf *skel, uint32_t netns, uint32_t ifindex, uint64_t id,
+		      enum iotrace_dev_kind kind)
+{
+	struct iotrace_dev_key key = { .netns = netns, .ifindex = ifindex };
+	struct iotrace_dev_owner owner = { .id = id, .kind = kind };
+
+	assert_int_equal(
+		bpf_map_update_elem(bpf_map__fd(skel->maps.net_devs), &key, &owner, BPF_ANY), 0);
+	skel->bss->net_state.nr_devs++;
+}
+
+static size_t vm_net_entries(struct iotrace_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.vm_net);
+	__u32 key, next, *prev = NULL;
+	size_t n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		n++;
+	}
+	return n;
+}
+
+#define NS_A 4026531840U
+#define NS_B 4026532999U
+#define CG_FWD 4242
+
+/*
+ * The host end of a container's veth (IOTRACE_DEV_CGROUP): each packet
+ * the host receives from it or sends to it names the container's cgroup
+ * as an owner of the softirq run, for its wire packets (gso_segs), and
+ * counts nothing: the container's sockets count its packets.  A transmit
+ * the driver refused names no one.  The run's time goes to the cgroup.
+ */
+static void test_dev_cgroup_owner(void **state)
+{
+	struct iotrace_bpf *skel = load_net();
+	uint64_t t2, t3, total;
+	struct softirq_run r, start;
+	struct fake_dev f;
+	struct pkt p;
+
+	(void)state;
+	pin_cpu0();
+	fake_dev_open(&f);
+	enter_dev(skel, NS_A, 7, CG_FWD, IOTRACE_DEV_CGROUP);
+	udp512(&p);
+	entry(skel, NET_RX_SOFTIRQ);
+	start = run_get(skel);
+	fake_packet(&f, &p, p.len - ETH_HLEN, 0, 3, 7, NS_A);
+	dev_rx(skel, &f);
+	r = run_get(skel);
+	assert_int_equal(r.nr, 1);
+	assert_int_equal(r.owners[0].cgroup_id, CG_FWD);
+	assert_int_equal(r.owners[0].packets, 3);
+	fake_packet(&f, &p, p.len, ETH_HLEN, 0, 7, NS_A);
+	dev_tx(skel, &f, 0);
+	dev_tx(skel, &f, 16 /* NETDEV_TX_BUSY */);
+	r = run_get(skel);
+	assert_int_equal(r.nr, 1);
+	assert_int_equal(r.owners[0].packets, 4);
+	assert_int_equal(r.other, 0);
+	t2 = now_ns();
+	exit_(skel, NET_RX_SOFTIRQ);
+	t3 = now_ns();
+	assert_int_equal(net_stats_entries(skel, &total), 1);
+	assert_within("the cgroup's share", total, t2 - start.start_ns, t3 - start.start_ns);
+	assert_net_stats("cgroup of the device", net_stats_present(skel, CG_FWD),
+			 (struct iotrace_net_stats){ .softirq_ns = total });
+	assert_int_equal(vm_net_entries(skel), 0);
+	fake_dev_close(&f);
+	iotrace_bpf__destroy(skel);
+}
+
+/*
+ * Nothing is noted for: a device not entered, the same ifindex in another
+ * namespace (ifindexes are per namespace), any device while nr_devs is 0
+ * (the programs return before the lookup), or a device packet outside a
+ * softirq run.
+ */
+static void test_dev_not_owned(void **state)
+{
+	struct iotrace_bpf *skel = load_net();
+	struct softirq_run r;
+	struct fake_dev f;
+	uint64_t total;
+	struct pkt p;
+
+	(void)state;
+	pin_cpu0();
+	fake_dev_open(&f);
+	enter_dev(skel, NS_A, 7, CG_FWD, IOTRACE_DEV_CGROUP);
+	udp512(&p);
+
+	fake_packet(&f, &p, p.len - ETH_HLEN, 0, 0, 7, NS_A);
+	dev_rx(skel, &f); /* no run in progress */
+	entry(skel, NET_RX_SOFTIRQ);
+	fake_packet(&f, &p, p.len - ETH_HLEN, 0, 0, 8, NS_A);
+	dev_rx(skel, &f);
+	fake_packet(&f, &p, p.len - ETH_HLEN, 0, 0, 7, NS_B);
+	dev_rx(skel, &f);
+	r = run_get(skel);
+	assert_int_equal(r.nr, 0);
+
+	skel->bss->net_state.nr_devs = 0;
+	fake_packet(&f, &p, p.len - ETH_HLEN, 0, 0, 7, NS_A);
+	dev_rx(skel, &f);
+	r = run_get(skel);
+	assert_int_equal(r.nr, 0);
+	exit_(skel, NET_RX_SOFTIRQ);
+	assert_no_net_stats(skel, CG_FWD);
+	assert_int_equal(net_stats_entries(skel, &total), 1); /* the run: unattributed */
+	net_stats_present(skel, IOTRACE_UNATTRIBUTED_ID);
+	fake_dev_close(&f);
+	iotrace_bpf__destroy(skel);
+}
+
+/*
+ * A VM's tap (IOTRACE_DEV_VM): what the host receives from it is the VM's
+ * tx, what it sends to it the VM's rx, packets by gso_segs and payload
+ * bytes from the copied headers, in vm_net; the VM is noted as an owner.
+ */
+static void test_dev_vm_counts(void **state)
+{
+	struct iotrace_bpf *skel = load_net();
+	int ncpus = libbpf_num_possible_cpus();
+	struct iotrace_net_stats *v = calloc(ncpus, sizeof(*v)), sum = { 0 };
+	const __u32 tgid = 4321;
+	struct softirq_run r;
+	struct fake_dev f;
+	struct pkt p;
+
+	(void)state;
+	assert_non_null(v);
+	pin_cpu0();
+	fake_dev_open(&f);
+	enter_dev(skel, NS_A, 9, tgid, IOTRACE_DEV_VM);
+	udp512(&p);
+	entry(skel, NET_RX_SOFTIRQ);
+	fake_packet(&f, &p, p.len - ETH_HLEN, 0, 2, 9, NS_A);
+	dev_rx(skel, &f);
+	fake_packet(&f, &p, p.len, ETH_HLEN, 0, 9, NS_A);
+	dev_tx(skel, &f, 0);
+	r = run_get(skel);
+	assert_int_equal(r.nr, 1);
+	assert_int_equal(r.owners[0].cgroup_id, IOTRACE_OWNER_VM | tgid);
+	assert_int_equal(r.owners[0].packets, 3);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.vm_net), &tgid, v), 0);
+	for (int i = 0; i < ncpus; i++) {
+		sum.tx_packets += v[i].tx_packets;
+		sum.tx_bytes += v[i].tx_bytes;
+		sum.rx_packets += v[i].rx_packets;
+		sum.rx_bytes += v[i].rx_bytes;
+	}
+	assert_net_stats(
+		"VM tap", sum,
+		(struct iotrace_net_stats){
+			.tx_packets = 2, .tx_bytes = 512, .rx_packets = 1, .rx_bytes = 512 });
+	exit_(skel, NET_RX_SOFTIRQ);
+	free(v);
+	fake_dev_close(&f);
+	iotrace_bpf__destroy(skel);
+}
+
 /* ---- setup -------------------------------------------------------------- */
 
 static int make_scratch(void **state)
@@ -1185,6 +1537,9 @@ int main(void)
 		cmocka_unit_test(test_softirq_time_leaves_interrupted_task),
 		cmocka_unit_test(test_softirq_cycles_leave_interrupted_task),
 		cmocka_unit_test(test_softirq_vm_owner),
+		cmocka_unit_test(test_dev_cgroup_owner),
+		cmocka_unit_test(test_dev_not_owned),
+		cmocka_unit_test(test_dev_vm_counts),
 	};
 
 	if (geteuid() != 0) {
