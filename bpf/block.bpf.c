@@ -16,7 +16,8 @@
  * request: bytes at every block_rq_complete (a request may complete in
  * several parts), one op and one latency sample at the last part.
  * Bio-based devices (zram, dm, md) have no requests: they are counted per
- * bio from block_bio_queue to block_bio_complete.
+ * bio from block_bio_queue to block_bio_complete.  Each completion is also
+ * counted per (workload, device it completed on) in blk_dev_stats.
  *
  * An I/O whose start was not seen is charged to IOTRACE_UNATTRIBUTED_ID and
  * counted, never dropped.  Only reads and writes that move data count:
@@ -126,7 +127,64 @@ static __always_inline void io_delete(__u64 key)
 		__sync_fetch_and_add(&overflow_entries, -1);
 }
 
+/*
+ * Block I/O per (workload, device), without the histogram.  Not
+ * preallocated, like blk_stats: most workloads use one or two devices.
+ * A full table loses only the device split (counted in
+ * IOTRACE_CNT_BLK_DEV_FULL), never the workload's own figures.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IOTRACE_MAX_BLK_DEVS);
+	__type(key, struct iotrace_blk_dev_key);
+	__type(value, struct iotrace_blk_dev_stats);
+} blk_dev_stats SEC(".maps");
+
 static const struct iotrace_blk_stats zero_blk_stats;
+static const struct iotrace_blk_dev_stats zero_blk_dev_stats;
+
+/* The kernel dev_t of a block device (a partition or a whole disk); 0: none. */
+static __always_inline __u32 bdev_dev(struct block_device *bdev, bool btf)
+{
+	if (!bdev)
+		return 0;
+	return RD(btf, bdev, bd_dev);
+}
+
+/* The device a bio is on now: where it was queued, or remapped to since. */
+static __always_inline __u32 bio_dev(struct bio *bio, bool btf)
+{
+	return bdev_dev(RD(btf, bio, bi_bdev), btf);
+}
+
+/*
+ * The device a request completes on.  rq->part is its first bio's bi_bdev
+ * (a partition, as in /proc/self/mountinfo), but blk-mq only sets it when
+ * the queue keeps I/O statistics (iostats, on by default) and never for
+ * passthrough.  Without it: the device the entry's bio was queued to,
+ * which is the same unless a driver remapped the bio in place (md raid0
+ * and linear); else the whole disk.
+ */
+static __always_inline __u32 rq_dev(struct request *rq, const struct iotrace_io_info *io, bool btf)
+{
+	struct block_device *part = RD(btf, rq, part);
+	struct request_queue *q;
+	struct gendisk *disk;
+
+	if (part)
+		return bdev_dev(part, btf);
+	if (io)
+		return io->dev;
+	/* request_queue.disk: Linux 5.15; before, only rq->rq_disk had it. */
+	q = RD(btf, rq, q);
+	if (!q || !bpf_core_field_exists(q->disk))
+		return 0;
+	disk = RD(btf, q, disk);
+	if (!disk)
+		return 0;
+	return bdev_dev(RD(btf, disk, part0), btf);
+}
 
 static __always_inline bool current_is_kthread(bool btf)
 {
@@ -188,12 +246,33 @@ static __always_inline bool is_data_op(__u32 op)
 	return op == REQ_OP_READ || op == REQ_OP_WRITE;
 }
 
-static __always_inline void account_io(__u64 owner, __u32 op, __u64 bytes, bool done,
+/* The same completion, for its device: one more lookup, no histogram. */
+static __always_inline void account_dev_io(__u64 owner, __u32 dev, __u32 op, __u64 bytes, bool done)
+{
+	struct iotrace_blk_dev_key key = { .cgroup_id = owner, .dev = dev, .pad = 0 };
+	struct iotrace_blk_dev_stats *d;
+
+	d = lookup_or_init(&blk_dev_stats, &key, &zero_blk_dev_stats, IOTRACE_CNT_BLK_DEV_FULL);
+	if (!d)
+		return;
+	if (op == REQ_OP_WRITE) {
+		__sync_fetch_and_add(&d->wr_bytes, bytes);
+		if (done)
+			__sync_fetch_and_add(&d->wr_ops, 1);
+	} else {
+		__sync_fetch_and_add(&d->rd_bytes, bytes);
+		if (done)
+			__sync_fetch_and_add(&d->rd_ops, 1);
+	}
+}
+
+static __always_inline void account_io(__u64 owner, __u32 dev, __u32 op, __u64 bytes, bool done,
 				       __u64 start_ns)
 {
 	struct iotrace_blk_stats *s;
 	__u64 now, slot;
 
+	account_dev_io(owner, dev, op, bytes, done);
 	s = lookup_or_init(&blk_stats, &owner, &zero_blk_stats, IOTRACE_CNT_STATS_FULL);
 	if (!s)
 		return;
@@ -257,7 +336,7 @@ static __always_inline void account_vm_io(const struct iotrace_io_info *io, __u3
 static __always_inline void recover(__u64 key, struct iotrace_io_info *old)
 {
 	count_event(IOTRACE_CNT_RECOVERED);
-	account_io(old->cgroup_id, old->op, old->bytes, true, 0);
+	account_io(old->cgroup_id, old->dev, old->op, old->bytes, true, 0);
 	account_vm_io(old, old->op, old->bytes, true);
 	io_delete(key);
 }
@@ -277,6 +356,12 @@ static __always_inline void on_bio_queue(struct bio *bio, bool btf)
 	info.cgroup_id = bio_owner(bio, btf);
 	info.start_ns = bpf_ktime_get_ns();
 	info.sector = RD(btf, bio, bi_iter.bi_sector);
+	/*
+	 * Completions read their own device; this one serves those that
+	 * cannot: missed and recovered, or requests without rq->part.
+	 */
+	info.dev = bio_dev(bio, btf);
+	info.pad = 0;
 	set_vm_submitter(&info);
 	io_insert(key, &info);
 }
@@ -400,6 +485,7 @@ static __always_inline void on_rq_insert(struct request *rq, bool btf)
 	info.sector = RD(btf, rq, __sector);
 	info.op = RD(btf, rq, cmd_flags) & REQ_OP_MASK;
 	info.bytes = RD(btf, rq, __data_len);
+	info.dev = rq_dev(rq, NULL, btf);
 	io_insert(key, &info);
 }
 
@@ -449,10 +535,11 @@ static __always_inline void on_rq_complete(struct request *rq, unsigned int nr_b
 	if (!io) {
 		if (done)
 			count_event(IOTRACE_CNT_UNSEEN_COMPLETE);
-		account_io(IOTRACE_UNATTRIBUTED_ID, op, nr_bytes, done, 0);
+		account_io(IOTRACE_UNATTRIBUTED_ID, rq_dev(rq, NULL, btf), op, nr_bytes, done, 0);
 		return;
 	}
-	account_io(io->cgroup_id, op, nr_bytes, done, done ? rq_start_ns(rq, io, btf) : 0);
+	account_io(io->cgroup_id, rq_dev(rq, io, btf), op, nr_bytes, done,
+		   done ? rq_start_ns(rq, io, btf) : 0);
 	account_vm_io(io, op, nr_bytes, done);
 	if (done) {
 		io_delete(key);
@@ -492,10 +579,10 @@ static __always_inline void on_bio_complete(struct request_queue *q, struct bio 
 		if (!bytes)
 			return;
 		count_event(IOTRACE_CNT_UNSEEN_COMPLETE);
-		account_io(IOTRACE_UNATTRIBUTED_ID, op, bytes, true, 0);
+		account_io(IOTRACE_UNATTRIBUTED_ID, bio_dev(bio, btf), op, bytes, true, 0);
 		return;
 	}
-	account_io(io->cgroup_id, op, bytes, true, io->start_ns);
+	account_io(io->cgroup_id, bio_dev(bio, btf), op, bytes, true, io->start_ns);
 	account_vm_io(io, op, bytes, true);
 	io_delete(key);
 }

@@ -72,6 +72,32 @@ struct iotrace_blk_stats {
 };
 
 /*
+ * Block I/O per (workload, device): the same completions as
+ * iotrace_blk_stats, split by the device each completed on, so that a
+ * container's I/O can be told apart by backing device.  No histogram: the
+ * latency stays per workload.
+ */
+#define IOTRACE_MAX_BLK_DEVS 16384
+
+/* The kernel's dev_t (include/linux/kdev_t.h): MINORBITS is 20. */
+#define IOTRACE_DEV_MINOR_BITS 20
+#define IOTRACE_DEV_MAJOR(dev) ((__u32)(dev) >> IOTRACE_DEV_MINOR_BITS)
+#define IOTRACE_DEV_MINOR(dev) ((__u32)(dev) & ((1U << IOTRACE_DEV_MINOR_BITS) - 1))
+
+struct iotrace_blk_dev_key {
+	__u64 cgroup_id;
+	__u32 dev; /* kernel dev_t: major << 20 | minor; 0: unknown */
+	__u32 pad;
+};
+
+struct iotrace_blk_dev_stats {
+	__u64 rd_ops;
+	__u64 wr_ops;
+	__u64 rd_bytes;
+	__u64 wr_bytes;
+};
+
+/*
  * Network traffic of the workload's sockets (bpf/net.bpf.c): wire packets
  * and payload bytes, and its share of NET_RX/NET_TX softirq time.
  */
@@ -139,6 +165,7 @@ enum iotrace_counter {
 	IOTRACE_CNT_RECOVERED, /* completion missed, counted when its key came back */
 	IOTRACE_CNT_VM_FULL, /* VM, VM thread or KVM bucket table full */
 	IOTRACE_CNT_NET_OWNERS_FULL, /* softirq run served too many owners: share unattributed */
+	IOTRACE_CNT_BLK_DEV_FULL, /* (workload, device) table full: device split lost */
 	IOTRACE_CNT_MAX,
 };
 
@@ -154,6 +181,8 @@ struct iotrace_io_info {
 	__u32 bytes; /* size when queued (of the request, when seen first) */
 	__u32 vm_tgid; /* submitted by a thread of this VM process; 0: none */
 	__u32 vm_tid; /* that thread */
+	__u32 dev; /* dev_t queued to: for completions that cannot name theirs (rq_dev()) */
+	__u32 pad;
 };
 
 /* A slot of the in-flight array: the entry of the I/O whose key it holds. */

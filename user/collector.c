@@ -27,23 +27,26 @@ int collector_init(struct collector *c, struct loader *l)
 {
 	size_t per_cpu = sizeof(struct iotrace_blk_stats);
 
-	_Static_assert(sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_thread_stats) &&
-			       sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_net_stats),
-		       "vals must hold the largest per-CPU value");
+	_Static_assert(
+		sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_thread_stats) &&
+			sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_net_stats) &&
+			sizeof(struct iotrace_blk_stats) >= sizeof(struct iotrace_blk_dev_stats),
+		"vals must hold the largest per-CPU value");
 
 	memset(c, 0, sizeof(*c));
 	c->veths.fd = -1; /* collector_free() may run before netns_links_init() */
 	c->l = l;
 	c->cpu_fd = loader_map_fd(l, "cpu_stats");
 	c->blk_fd = loader_map_fd(l, "blk_stats");
+	c->blk_dev_fd = loader_map_fd(l, "blk_dev_stats");
 	c->net_fd = loader_map_fd(l, "net_stats");
 	c->cnt_fd = loader_map_fd(l, "counters");
 	c->procs_fd = loader_map_fd(l, "vm_procs");
 	c->thr_fd = loader_map_fd(l, "thread_stats");
 	c->kvm_fd = loader_map_fd(l, "kvm_counts");
 	c->vm_net_fd = loader_map_fd(l, "vm_net");
-	if (c->cpu_fd < 0 || c->blk_fd < 0 || c->net_fd < 0 || c->cnt_fd < 0 || c->procs_fd < 0 ||
-	    c->thr_fd < 0 || c->kvm_fd < 0 || c->vm_net_fd < 0)
+	if (c->cpu_fd < 0 || c->blk_fd < 0 || c->blk_dev_fd < 0 || c->net_fd < 0 || c->cnt_fd < 0 ||
+	    c->procs_fd < 0 || c->thr_fd < 0 || c->kvm_fd < 0 || c->vm_net_fd < 0)
 		return -ENOENT;
 	if (netdevs_init(&c->devs, loader_map_fd(l, "net_devs"), &l->skel->bss->net_state.nr_devs))
 		return -ENOMEM;
@@ -116,6 +119,35 @@ static int read_blk_map(struct collector *c, struct wl_table *t)
 				sum.lat_hist[i] += v[cpu].lat_hist[i];
 		}
 		wl_table_feed_blk(t, key, &sum);
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/* Block I/O per (workload, device): the device list of each workload. */
+static int read_blk_dev_map(struct collector *c, struct wl_table *t)
+{
+	const struct iotrace_blk_dev_stats *v = c->vals;
+	struct iotrace_blk_dev_key key, next, *prev = NULL;
+	struct iotrace_blk_dev_stats sum;
+
+	while (bpf_map_get_next_key(c->blk_dev_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(c->blk_dev_fd, &key, c->vals)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		memset(&sum, 0, sizeof(sum));
+		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+			sum.rd_ops += v[cpu].rd_ops;
+			sum.wr_ops += v[cpu].wr_ops;
+			sum.rd_bytes += v[cpu].rd_bytes;
+			sum.wr_bytes += v[cpu].wr_bytes;
+		}
+		/* A full table or device list is counted by the table. */
+		wl_table_feed_blk_dev(t, key.cgroup_id, IOTRACE_DEV_MAJOR(key.dev),
+				      IOTRACE_DEV_MINOR(key.dev), &sum);
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
@@ -563,6 +595,8 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 	err = read_cpu_map(c, t);
 	if (!err)
 		err = read_blk_map(c, t);
+	if (!err)
+		err = read_blk_dev_map(c, t);
 	if (!err)
 		err = read_net_map(c, t);
 	if (!err)

@@ -18,7 +18,7 @@
 
 struct collector {
 	struct loader *l;
-	int cpu_fd, blk_fd, net_fd, cnt_fd;
+	int cpu_fd, blk_fd, blk_dev_fd, net_fd, cnt_fd;
 	int procs_fd, thr_fd, kvm_fd, vm_net_fd; /* VMs */
 	struct netdevs devs; /* VMs' taps and containers' veths, as entered in net_devs */
 	struct netns_links veths; /* finds the host ends of containers' veths */

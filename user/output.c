@@ -7,7 +7,9 @@
  * null, never NaN or Infinity.  Strings are escaped so that the output is
  * valid UTF-8 JSON whatever bytes a cgroup or container name holds.
  *
- * CSV: RFC 4180, the same columns as the JSON keys flattened with dots.
+ * CSV: RFC 4180, the same columns as the JSON keys flattened with dots
+ * (lists and maps, such as block.devices and a VM's exits by reason, have
+ * no columns).
  * Records end in LF (every RFC 4180 reader takes it, and Unix tools see no
  * stray CR on the last column).  A field is quoted only when it holds
  * a comma, a double quote, CR or LF, with inner quotes doubled.  Fields are
@@ -235,6 +237,25 @@ static void json_vm_kvm(FILE *f, const struct out_vm *vm)
 	fputc(']', f);
 }
 
+static void json_devices(FILE *f, const struct out_blk_dev *d, size_t n)
+{
+	fputs(",\"devices\":", f);
+	if (!d) {
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%s{\"dev\":\"%u:%u\",\"name\":", i ? "," : "", d[i].major, d[i].minor);
+		json_str(f, d[i].name[0] ? d[i].name : NULL);
+		fprintf(f,
+			",\"read_ops\":%" PRIu64 ",\"write_ops\":%" PRIu64
+			",\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64 "}",
+			d[i].read_ops, d[i].write_ops, d[i].read_bytes, d[i].write_bytes);
+	}
+	fputc(']', f);
+}
+
 static void json_row(FILE *f, const struct out_row *r)
 {
 	const struct out_workload *wl = &r->wl;
@@ -278,6 +299,7 @@ static void json_row(FILE *f, const struct out_row *r)
 	json_num(f, r->lat_p50_us, 3, true);
 	fputs(",\"lat_p99_us\":", f);
 	json_num(f, r->lat_p99_us, 3, true);
+	json_devices(f, r->devices, r->n_devices);
 
 	fputc('}', f);
 	if (r->has_net)
@@ -424,19 +446,19 @@ int out_self(struct out_writer *w, const struct out_self *s)
 	fprintf(w->f,
 		",\"lost\":{\"stats_full\":%" PRIu64 ",\"inflight_full\":%" PRIu64
 		",\"pmu_read_fail\":%" PRIu64 ",\"prog_missed\":%" PRIu64 ",\"vm_full\":%" PRIu64
-		"},\"recovered\":%" PRIu64 ",\"unattributed\":{\"rq_no_owner\":%" PRIu64
-		",\"unseen_complete\":%" PRIu64 "}"
+		",\"blk_dev_full\":%" PRIu64 "},\"recovered\":%" PRIu64
+		",\"unattributed\":{\"rq_no_owner\":%" PRIu64 ",\"unseen_complete\":%" PRIu64 "}"
 		",\"cgroups_untracked\":%" PRIu64 ",\"vms_untracked\":%" PRIu64
 		",\"inflight_at_exit\":",
 		s->stats_full, s->inflight_full, s->pmu_read_fail, s->prog_missed, s->vm_full,
-		s->recovered, s->rq_no_owner, s->unseen_complete, s->cgroups_untracked,
-		s->vms_untracked);
+		s->blk_dev_full, s->recovered, s->rq_no_owner, s->unseen_complete,
+		s->cgroups_untracked, s->vms_untracked);
 	if (s->inflight_at_exit < 0)
 		fputs("null", w->f);
 	else
 		fprintf(w->f, "%" PRId64, s->inflight_at_exit);
 	fprintf(w->f, ",\"net_owners_full\":%" PRIu64 ",\"net_off\":", s->net_owners_full);
 	json_str(w->f, s->net_off);
-	fputs("}\n", w->f);
+	fprintf(w->f, ",\"devices_untracked\":%" PRIu64 "}\n", s->devices_untracked);
 	return stream_status(w->f);
 }

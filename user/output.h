@@ -33,6 +33,15 @@ struct out_workload {
 	const char *name;
 };
 
+/* A workload's block I/O on one device, for the "devices" list of a row. */
+#define OUT_DEV_NAME_MAX 64
+
+struct out_blk_dev {
+	uint32_t major, minor;
+	char name[OUT_DEV_NAME_MAX]; /* the kernel's name ("loop0"); "": unknown, null */
+	uint64_t read_ops, write_ops, read_bytes, write_bytes;
+};
+
 /* A name and a count, for the by-reason and by-bucket maps of a VM row. */
 struct out_count {
 	const char *name;
@@ -87,6 +96,9 @@ struct out_row {
 
 	uint64_t read_ops, write_ops, read_bytes, write_bytes;
 	double lat_p50_us, lat_p99_us; /* < 0: no I/O, written as null */
+	/* The block I/O split by device; NULL: not split (VM rows), null. */
+	const struct out_blk_dev *devices;
+	size_t n_devices;
 
 	/* Sockets' traffic; all null when !has_net (network programs off, VM rows). */
 	bool has_net;
@@ -118,6 +130,8 @@ struct out_self {
 	int64_t inflight_at_exit; /* < 0: not counted (interval lines), null */
 	uint64_t net_owners_full; /* softirq shares charged unattributed: too many owners */
 	const char *net_off; /* why network figures are off; NULL: on */
+	uint64_t blk_dev_full; /* device splits lost: the kernel's (workload, device) table full */
+	uint64_t devices_untracked; /* a workload's device list was full */
 };
 
 struct out_writer {

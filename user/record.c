@@ -22,6 +22,7 @@ struct recorder {
 	const struct record_opts *o;
 	struct session s;
 	struct vm_row_buf *vmrow;
+	struct wl_row_buf wlrow;
 	struct out_writer out;
 	FILE *f;
 	double run_s;
@@ -79,7 +80,8 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 		if (!(summary ? e->ever_active : e->active) || !session_wanted(&r->s, e->id))
 			continue;
 		session_identify(&r->s, e, &refreshed);
-		rows_fill(&r->s, &row, e, summary ? &e->total : &e->delta, type, interval_s);
+		rows_fill(&r->s, &row, &r->wlrow, e, summary ? &e->total : &e->delta, type,
+			  interval_s);
 		err = write_row(r, &row);
 		if (err)
 			return err;

@@ -9,8 +9,53 @@
 #include "kvm_exits.h"
 #include "rows.h"
 
-void rows_fill(const struct session *s, struct out_row *row, const struct wl_entry *e,
-	       const struct wl_counters *c, enum out_row_type type, double interval_s)
+static int dev_cmp(const void *a, const void *b)
+{
+	const struct out_blk_dev *x = a, *y = b;
+
+	if (x->major != y->major)
+		return x->major < y->major ? -1 : 1;
+	if (x->minor != y->minor)
+		return x->minor < y->minor ? -1 : 1;
+	return 0;
+}
+
+/* The devices e did I/O on in the period, named; over the run with `total`. */
+static void fill_devices(const struct session *s, struct out_row *row, struct wl_row_buf *rb,
+			 const struct wl_entry *e, bool total)
+{
+	struct timespec now;
+	size_t n = 0;
+
+	_Static_assert(sizeof(rb->devs[0].name) >= BLKDEV_NAME_MAX, "device names fit");
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (size_t i = 0; i < e->ndevs; i++) {
+		const struct wl_dev *d = &e->devs[i];
+		const struct wl_dev_counters *c = total ? &d->total : &d->delta;
+		struct out_blk_dev *o;
+
+		if (!c->rd_ops && !c->wr_ops && !c->rd_bytes && !c->wr_bytes)
+			continue;
+		o = &rb->devs[n++];
+		o->major = d->major;
+		o->minor = d->minor;
+		o->read_ops = c->rd_ops;
+		o->write_ops = c->wr_ops;
+		o->read_bytes = c->rd_bytes;
+		o->write_bytes = c->wr_bytes;
+		/* Unknown (a device gone since, or 0:0 when the kernel gave none): null. */
+		if (!s->devnames || blkdev_name(s->devnames, d->major, d->minor,
+						(uint64_t)now.tv_sec, o->name, sizeof(o->name)))
+			o->name[0] = '\0';
+	}
+	qsort(rb->devs, n, sizeof(rb->devs[0]), dev_cmp);
+	row->devices = rb->devs;
+	row->n_devices = n;
+}
+
+void rows_fill(const struct session *s, struct out_row *row, struct wl_row_buf *rb,
+	       const struct wl_entry *e, const struct wl_counters *c, enum out_row_type type,
+	       double interval_s)
 {
 	uint64_t ops = wl_counters_ops(c), packets = wl_counters_packets(c), bytes, cost;
 	double p;
@@ -41,6 +86,7 @@ void rows_fill(const struct session *s, struct out_row *row, const struct wl_ent
 	row->lat_p50_us = p < 0 ? -1 : p / 1000;
 	p = hist_percentile_ns(c->lat_hist, IOTRACE_LAT_SLOTS, 99);
 	row->lat_p99_us = p < 0 ? -1 : p / 1000;
+	fill_devices(s, row, rb, e, c == &e->total);
 
 	row->has_net = !s->loader.net_off;
 	row->tx_packets = c->tx_packets;
@@ -137,7 +183,10 @@ void rows_fill_vm(const struct session *s, struct out_row *row, struct vm_row_bu
 	row->write_ops = c->wr_ops;
 	row->read_bytes = c->rd_bytes;
 	row->write_bytes = c->wr_bytes;
-	/* Latency is kept per cgroup only: see the VM's cgroup row. */
+	/*
+	 * Latency and the split by device are kept per cgroup only: see the
+	 * VM's cgroup row (devices stays NULL: null).
+	 */
 	row->lat_p50_us = row->lat_p99_us = -1;
 	/*
 	 * The guest's traffic, at its tap devices.  As for workloads, an I/O is
@@ -259,11 +308,13 @@ bool rows_fill_self(const struct session *s, struct out_self *self, const uint64
 	self->vm_full = cnt[IOTRACE_CNT_VM_FULL];
 	self->net_owners_full = cnt[IOTRACE_CNT_NET_OWNERS_FULL];
 	self->net_off = s->loader.net_off;
+	self->blk_dev_full = cnt[IOTRACE_CNT_BLK_DEV_FULL];
+	self->devices_untracked = s->table.devs_untracked;
 	self->vms_untracked = s->vms.overflow;
 	for (size_t i = 0; i < s->vms.n; i++)
 		self->vms_untracked +=
 			s->vms.vms[i]->threads_untracked + s->vms.vms[i]->buckets_untracked;
 	for (int i = 0; i < IOTRACE_CNT_MAX; i++)
 		any |= cnt[i] != 0;
-	return any || self->cgroups_untracked || self->vms_untracked;
+	return any || self->cgroups_untracked || self->vms_untracked || self->devices_untracked;
 }

@@ -10,9 +10,18 @@
 #include "output.h"
 #include "session.h"
 
-/* A workload's row over an interval (c = &e->delta) or the run (&e->total). */
-void rows_fill(const struct session *s, struct out_row *row, const struct wl_entry *e,
-	       const struct wl_counters *c, enum out_row_type type, double interval_s);
+/* Scratch space for a workload row's device list: it lives until the next fill. */
+struct wl_row_buf {
+	struct out_blk_dev devs[WL_MAX_DEVS];
+};
+
+/*
+ * A workload's row over an interval (c = &e->delta) or the run (&e->total);
+ * its device list (the devices with I/O in that period, by number) in rb.
+ */
+void rows_fill(const struct session *s, struct out_row *row, struct wl_row_buf *rb,
+	       const struct wl_entry *e, const struct wl_counters *c, enum out_row_type type,
+	       double interval_s);
 
 /* Scratch space for one VM row's lists: they live until the next fill. */
 struct vm_row_buf;

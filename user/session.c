@@ -153,7 +153,8 @@ int session_open(struct session *s, const struct session_opts *o)
 	if (resolve_filters(s, o->t))
 		return 1;
 	s->cache = cgfs_cache_new(s->mount, IOTRACE_MAX_WORKLOADS);
-	if (!s->cache || wl_table_init(&s->table, IOTRACE_MAX_WORKLOADS) ||
+	s->devnames = blkdev_names_new(NULL, NULL);
+	if (!s->cache || !s->devnames || wl_table_init(&s->table, IOTRACE_MAX_WORKLOADS) ||
 	    vm_table_init(&s->vms, IOTRACE_MAX_VMS)) {
 		fprintf(stderr, "iotrace: out of memory\n");
 		return 1;
@@ -216,4 +217,6 @@ void session_close(struct session *s)
 	s->namer = NULL;
 	cgfs_cache_free(s->cache);
 	s->cache = NULL;
+	blkdev_names_free(s->devnames);
+	s->devnames = NULL;
 }

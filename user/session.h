@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blkdev_names.h"
 #include "cgroupfs.h"
 #include "cli.h"
 #include "collector.h"
@@ -35,6 +36,7 @@ struct session {
 	struct wl_table table;
 	struct vm_table vms;
 	struct vm_namer *namer; /* libvirt, bounded in time; NULL: command lines only */
+	struct blkdev_names *devnames; /* block device names, for the rows' device lists */
 	bool libvirt_warned;
 	uint64_t tsc_hz;
 };

@@ -35,6 +35,7 @@ struct topper {
 	const struct top_opts *o;
 	struct session s;
 	struct vm_row_buf *vmrow;
+	struct wl_row_buf wlrow;
 	struct top_row *rows; /* all active workloads of the last interval */
 	size_t nrows;
 	int *shown_idx; /* rows passing the filter, in sort order */
@@ -133,7 +134,7 @@ static void build_rows(struct topper *tp)
 		if (!e->active || !session_wanted(s, e->id) || tp->nrows == MAX_ROWS)
 			continue;
 		session_identify(s, e, &refreshed);
-		rows_fill(s, &row, e, &e->delta, OUT_ROW_INTERVAL, tp->interval_s);
+		rows_fill(s, &row, &tp->wlrow, e, &e->delta, OUT_ROW_INTERVAL, tp->interval_s);
 		to_top_row(&row, &tp->rows[tp->nrows++], tp->interval_s);
 	}
 	for (size_t i = 0; i < s->vms.n; i++) {
@@ -207,7 +208,7 @@ static void build_header(struct topper *tp)
 		 tp->s.loader.cycles_source, tp->paused ? "  [paused]" : "");
 
 	full = cnt[IOTRACE_CNT_STATS_FULL] + cnt[IOTRACE_CNT_INFLIGHT_FULL] +
-	       cnt[IOTRACE_CNT_VM_FULL];
+	       cnt[IOTRACE_CNT_VM_FULL] + cnt[IOTRACE_CNT_BLK_DEV_FULL];
 	lost = c->prog_missed + cnt[IOTRACE_CNT_UNSEEN_COMPLETE] + cnt[IOTRACE_CNT_PMU_READ_FAIL];
 	if (tp->s.loader.stats_fd >= 0 && tp->interval_s > 0) {
 		bpf_pct = c->prog_run_ns_delta / tp->interval_s / 1e7;
@@ -261,6 +262,51 @@ static void add_counts(struct topper *tp, const char *title, const struct out_co
 		add_detail(tp, "  (%zu more)", n - 12);
 }
 
+/* Busiest device first: I/Os, then bytes, then number. */
+static int dev_busier(const void *a, const void *b)
+{
+	const struct out_blk_dev *x = a, *y = b;
+	uint64_t xo = x->read_ops + x->write_ops, yo = y->read_ops + y->write_ops;
+	uint64_t xb = x->read_bytes + x->write_bytes, yb = y->read_bytes + y->write_bytes;
+
+	if (xo != yo)
+		return xo < yo ? 1 : -1;
+	if (xb != yb)
+		return xb < yb ? 1 : -1;
+	if (x->major != y->major)
+		return x->major < y->major ? -1 : 1;
+	return x->minor < y->minor ? -1 : x->minor > y->minor;
+}
+
+/*
+ * A workload's block I/O by device, busiest first (the row's list is
+ * scratch space: sorting it in place is fine).
+ */
+static void add_devices(struct topper *tp, const struct out_row *row, const struct wl_entry *e,
+			double iv)
+{
+	struct out_blk_dev *d = (struct out_blk_dev *)row->devices;
+	char a[16], b[16], c[16], label[OUT_DEV_NAME_MAX + 32];
+
+	if (!d)
+		return;
+	qsort(d, row->n_devices, sizeof(*d), dev_busier);
+	if (row->n_devices)
+		add_detail(tp, "         %-24s %9s %9s %9s", "device", "reads/s", "writes/s",
+			   "MB/s");
+	for (size_t i = 0; i < row->n_devices; i++) {
+		top_fmt_si(rate(d[i].read_ops, iv), a, sizeof(a));
+		top_fmt_si(rate(d[i].write_ops, iv), b, sizeof(b));
+		top_fmt_si(rate(d[i].read_bytes + d[i].write_bytes, iv) / 1e6, c, sizeof(c));
+		snprintf(label, sizeof(label), "%s (%u:%u)", d[i].name[0] ? d[i].name : "?",
+			 d[i].major, d[i].minor);
+		add_detail(tp, "         %-24s %9s %9s %9s", label, a, b, c);
+	}
+	if (e && e->devs_untracked)
+		add_detail(tp, "         (devices beyond the first %d it used are not split out)",
+			   WL_MAX_DEVS);
+}
+
 /* The drill-down lines for the selected workload, from its row of this interval. */
 static void build_detail(struct topper *tp)
 {
@@ -269,7 +315,7 @@ static void build_detail(struct topper *tp)
 	char a[16], b[16], c[16], d[16];
 	bool refreshed = false, found = false;
 	struct out_row row;
-	struct wl_entry *e;
+	struct wl_entry *e = NULL;
 
 	tp->ndetail = 0;
 	if (tp->sel_vm) {
@@ -283,7 +329,7 @@ static void build_detail(struct topper *tp)
 		e = wl_table_find(&s->table, tp->sel_key);
 		if (e) {
 			session_identify(s, e, &refreshed);
-			rows_fill(s, &row, e, &e->delta, OUT_ROW_INTERVAL, iv);
+			rows_fill(s, &row, &tp->wlrow, e, &e->delta, OUT_ROW_INTERVAL, iv);
 			found = true;
 		}
 	}
@@ -316,7 +362,8 @@ static void build_detail(struct topper *tp)
 	top_fmt_latency_us(row.lat_p50_us, a, sizeof(a));
 	top_fmt_latency_us(row.lat_p99_us, b, sizeof(b));
 	if (!row.vm)
-		add_detail(tp, "         latency p50 %s  p99 %s  (all devices together)", a, b);
+		add_detail(tp, "         latency p50 %s  p99 %s  (latency over all devices)", a, b);
+	add_devices(tp, &row, e, iv);
 	if (row.has_net) {
 		top_fmt_si(rate(row.tx_packets, iv), a, sizeof(a));
 		top_fmt_si(rate(row.tx_bytes, iv) / 1e6, b, sizeof(b));
@@ -423,7 +470,7 @@ static const char *const help_text[] = {
 	"  n, k        sort by name, by kind",
 	"  < >         sort by the column to the left / right",
 	"  /           filter by name (Enter: apply, Esc: cancel, empty: all)",
-	"  Enter       details of the selected workload (a VM's threads and exits)",
+	"  Enter       details of the selected workload (its devices, a VM's threads and exits)",
 	"  Esc         back to the table",
 	"  p           pause / resume the display",
 	"  arrows, j k, PgUp PgDn, Home End: move the selection",

@@ -82,6 +82,14 @@ int wl_table_init(struct wl_table *t, size_t limit)
 
 void wl_table_free(struct wl_table *t)
 {
+	struct wl_entry *e;
+
+	if (t->slots) {
+		wl_table_for_each(t, e)
+		{
+			free(e->devs);
+		}
+	}
 	free(t->slots);
 	memset(t, 0, sizeof(*t));
 }
@@ -138,6 +146,8 @@ void wl_table_begin(struct wl_table *t)
 	wl_table_for_each(t, e)
 	{
 		memset(&e->delta, 0, sizeof(e->delta));
+		for (size_t i = 0; i < e->ndevs; i++)
+			memset(&e->devs[i].delta, 0, sizeof(e->devs[i].delta));
 		e->active = false;
 	}
 }
@@ -195,6 +205,73 @@ int wl_table_feed_net(struct wl_table *t, uint64_t id, const struct iotrace_net_
 
 	return feed(t, id, &cur, offsetof(struct wl_counters, tx_packets),
 		    sizeof(struct wl_counters) - offsetof(struct wl_counters, tx_packets));
+}
+
+/* Where major:minor is in e's device list; e->ndevs when it is not. */
+static size_t dev_index(const struct wl_entry *e, uint32_t major, uint32_t minor)
+{
+	size_t i;
+
+	for (i = 0; i < e->ndevs; i++)
+		if (e->devs[i].major == major && e->devs[i].minor == minor)
+			break;
+	return i;
+}
+
+const struct wl_dev *wl_entry_dev(const struct wl_entry *e, uint32_t major, uint32_t minor)
+{
+	size_t i = dev_index(e, major, minor);
+
+	return i < e->ndevs ? &e->devs[i] : NULL;
+}
+
+int wl_table_feed_blk_dev(struct wl_table *t, uint64_t id, uint32_t major, uint32_t minor,
+			  const struct iotrace_blk_dev_stats *b)
+{
+	const struct wl_dev_counters cur = {
+		.rd_ops = b->rd_ops,
+		.wr_ops = b->wr_ops,
+		.rd_bytes = b->rd_bytes,
+		.wr_bytes = b->wr_bytes,
+	};
+	struct wl_entry *e = wl_table_get(t, id);
+	struct wl_dev *d;
+	size_t i;
+
+	if (!e)
+		return -ENOSPC;
+	i = dev_index(e, major, minor);
+	if (i < e->ndevs) {
+		d = &e->devs[i];
+	} else {
+		if (!e->devs)
+			e->devs = calloc(WL_MAX_DEVS, sizeof(*e->devs));
+		if (!e->devs || e->ndevs == WL_MAX_DEVS) {
+			e->devs_untracked++;
+			t->devs_untracked++;
+			return e->devs ? -ENOSPC : -ENOMEM;
+		}
+		d = &e->devs[e->ndevs++];
+		memset(d, 0, sizeof(*d));
+		d->major = major;
+		d->minor = minor;
+	}
+	/* Any field that went backwards: the kernel entry was recreated. */
+	if (cur.rd_ops < d->last.rd_ops || cur.wr_ops < d->last.wr_ops ||
+	    cur.rd_bytes < d->last.rd_bytes || cur.wr_bytes < d->last.wr_bytes) {
+		d->delta = cur;
+	} else {
+		d->delta.rd_ops = cur.rd_ops - d->last.rd_ops;
+		d->delta.wr_ops = cur.wr_ops - d->last.wr_ops;
+		d->delta.rd_bytes = cur.rd_bytes - d->last.rd_bytes;
+		d->delta.wr_bytes = cur.wr_bytes - d->last.wr_bytes;
+	}
+	d->total.rd_ops = sat_add(d->total.rd_ops, d->delta.rd_ops);
+	d->total.wr_ops = sat_add(d->total.wr_ops, d->delta.wr_ops);
+	d->total.rd_bytes = sat_add(d->total.rd_bytes, d->delta.rd_bytes);
+	d->total.wr_bytes = sat_add(d->total.wr_bytes, d->delta.wr_bytes);
+	d->last = cur;
+	return 0;
 }
 
 void wl_table_end(struct wl_table *t)

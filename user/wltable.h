@@ -35,6 +35,23 @@ bool wl_counters_zero(const struct wl_counters *c);
 uint64_t wl_counters_ops(const struct wl_counters *c);
 uint64_t wl_counters_packets(const struct wl_counters *c);
 
+/*
+ * Block I/O of a workload on one device (the kernel's blk_dev_stats).  A
+ * split of the block part of wl_counters by the device each I/O completed
+ * on; no latency.
+ */
+struct wl_dev_counters {
+	uint64_t rd_ops, wr_ops, rd_bytes, wr_bytes;
+};
+
+/* Most devices kept per workload; more are counted in devs_untracked. */
+#define WL_MAX_DEVS 16
+
+struct wl_dev {
+	uint32_t major, minor;
+	struct wl_dev_counters last, delta, total; /* as for wl_entry */
+};
+
 struct wl_entry {
 	uint64_t id;
 	bool used;
@@ -45,6 +62,14 @@ struct wl_entry {
 	struct wl_counters last, delta, total;
 	struct wl_class cls;
 	char path[512];
+	/*
+	 * Devices in the order first seen, never removed: WL_MAX_DEVS, allocated
+	 * at the first one (most entries never do block I/O, and the table has
+	 * twice the workload limit of slots).
+	 */
+	struct wl_dev *devs;
+	size_t ndevs;
+	uint64_t devs_untracked; /* feeds refused: list full or no memory */
 };
 
 struct wl_table {
@@ -53,6 +78,7 @@ struct wl_table {
 	size_t limit; /* most workloads tracked */
 	size_t n;
 	size_t overflow; /* ids refused because the table was at its limit */
+	uint64_t devs_untracked; /* device feeds refused, over all entries */
 };
 
 int wl_table_init(struct wl_table *t, size_t limit);
@@ -73,6 +99,19 @@ void wl_table_begin(struct wl_table *t);
 int wl_table_feed_cpu(struct wl_table *t, uint64_t id, uint64_t cpu_ns, uint64_t cpu_cycles);
 int wl_table_feed_blk(struct wl_table *t, uint64_t id, const struct iotrace_blk_stats *b);
 int wl_table_feed_net(struct wl_table *t, uint64_t id, const struct iotrace_net_stats *n);
+
+/*
+ * Record id's cumulative counters on device major:minor, with the same
+ * delta and reset rules.  -ENOSPC when the table has no room for id, or
+ * id's device list is full (-ENOMEM: cannot allocate it): then counted in devs_untracked (of the entry
+ * and of the table) at each refusal, so one device left out counts once per
+ * interval.
+ */
+int wl_table_feed_blk_dev(struct wl_table *t, uint64_t id, uint32_t major, uint32_t minor,
+			  const struct iotrace_blk_dev_stats *b);
+
+/* id's entry for device major:minor, or NULL. */
+const struct wl_dev *wl_entry_dev(const struct wl_entry *e, uint32_t major, uint32_t minor);
 
 /* Close the interval: mark entries whose delta is non-zero active. */
 void wl_table_end(struct wl_table *t);

@@ -105,6 +105,43 @@ static struct iotrace_cpu_stats cpu_stats_of(struct iotrace_bpf *skel, uint64_t 
 	return sum;
 }
 
+/* A workload's read ops in blk_stats, summed over CPUs. */
+static uint64_t blk_rd_ops_of(struct iotrace_bpf *skel, uint64_t id)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct iotrace_blk_stats *v = calloc(ncpus, sizeof(*v));
+	uint64_t ops = 0;
+
+	assert_non_null(v);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.blk_stats), &id, v) == 0)
+		for (int i = 0; i < ncpus; i++)
+			ops += v[i].rd_ops;
+	free(v);
+	return ops;
+}
+
+/* The (workload, device) counters summed over CPUs; *found: the entry exists. */
+static struct iotrace_blk_dev_stats dev_stats_of(struct iotrace_bpf *skel, uint64_t id,
+						 uint32_t dev, bool *found)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct iotrace_blk_dev_stats *v = calloc(ncpus, sizeof(*v)), sum = { 0 };
+	struct iotrace_blk_dev_key key = { .cgroup_id = id, .dev = dev };
+
+	assert_non_null(v);
+	*found = bpf_map_lookup_elem(bpf_map__fd(skel->maps.blk_dev_stats), &key, v) == 0;
+	if (*found) {
+		for (int i = 0; i < ncpus; i++) {
+			sum.rd_ops += v[i].rd_ops;
+			sum.wr_ops += v[i].wr_ops;
+			sum.rd_bytes += v[i].rd_bytes;
+			sum.wr_bytes += v[i].wr_bytes;
+		}
+	}
+	free(v);
+	return sum;
+}
+
 static uint64_t counter_of(struct iotrace_bpf *skel, __u32 idx)
 {
 	return percpu_u64_sum(bpf_map__fd(skel->maps.counters), idx);
@@ -328,6 +365,8 @@ static void test_unseen_completion_is_unattributed(void **state)
 	int ncpus = libbpf_num_possible_cpus();
 	struct iotrace_blk_stats *v = calloc(ncpus, sizeof(*v));
 	__u64 key = IOTRACE_UNATTRIBUTED_ID, ops = 0, bytes = 0;
+	struct iotrace_blk_dev_stats d;
+	bool found;
 
 	(void)state;
 	assert_non_null(v);
@@ -341,7 +380,48 @@ static void test_unseen_completion_is_unattributed(void **state)
 	assert_int_equal(ops, 2);
 	assert_int_equal(bytes, 8192);
 	assert_int_equal(counter_of(skel, IOTRACE_CNT_UNSEEN_COMPLETE), 2);
+	/*
+	 * Split by device as well: the synthetic request has no partition nor
+	 * queue (its fields read as zero), so its device is 0, unknown.
+	 */
+	d = dev_stats_of(skel, IOTRACE_UNATTRIBUTED_ID, 0, &found);
+	assert_true(found);
+	assert_int_equal(d.rd_ops, 2);
+	assert_int_equal(d.rd_bytes, 8192);
+	assert_int_equal(d.wr_ops + d.wr_bytes, 0);
+	assert_int_equal(counter_of(skel, IOTRACE_CNT_BLK_DEV_FULL), 0);
 	free(v);
+	iotrace_bpf__destroy(skel);
+}
+
+/*
+ * A full (workload, device) table loses only the split: the workload's own
+ * figures are still counted, and the loss is counted.
+ */
+static void test_full_dev_table_is_counted(void **state)
+{
+	struct iotrace_bpf *skel = load_raw(false, 0);
+	__u64 args[3] = { 0x1000, 0, 4096 }; /* rq, error, nr_bytes */
+	int ncpus = libbpf_num_possible_cpus(), fd = bpf_map__fd(skel->maps.blk_dev_stats);
+	struct iotrace_blk_dev_stats *zero = calloc(ncpus, sizeof(*zero));
+	struct iotrace_blk_dev_key key = { .cgroup_id = 1 };
+	bool found;
+
+	(void)state;
+	assert_non_null(zero);
+	for (__u32 i = 0; i < bpf_map__max_entries(skel->maps.blk_dev_stats); i++) {
+		key.dev = i + 1;
+		assert_int_equal(bpf_map_update_elem(fd, &key, zero, BPF_NOEXIST), 0);
+	}
+	run_on_cpu0(skel->progs.block_rq_complete_raw, args, 3);
+	assert_int_equal(counter_of(skel, IOTRACE_CNT_BLK_DEV_FULL), 1);
+	dev_stats_of(skel, IOTRACE_UNATTRIBUTED_ID, 0, &found);
+	assert_false(found);
+	/* The workload's own figures are still counted. */
+	assert_int_equal(counter_of(skel, IOTRACE_CNT_UNSEEN_COMPLETE), 1);
+	assert_int_equal(counter_of(skel, IOTRACE_CNT_STATS_FULL), 0);
+	assert_int_equal(blk_rd_ops_of(skel, IOTRACE_UNATTRIBUTED_ID), 1);
+	free(zero);
 	iotrace_bpf__destroy(skel);
 }
 
@@ -353,12 +433,15 @@ static void test_empty_completion_is_not_io(void **state)
 	__u64 key = IOTRACE_UNATTRIBUTED_ID;
 	int ncpus = libbpf_num_possible_cpus();
 	struct iotrace_blk_stats *v = calloc(ncpus, sizeof(*v));
+	bool found;
 
 	(void)state;
 	assert_non_null(v);
 	run_on_cpu0(skel->progs.block_rq_complete_raw, args, 3);
 	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.blk_stats), &key, v), 0);
 	assert_int_equal(counter_of(skel, IOTRACE_CNT_UNSEEN_COMPLETE), 0);
+	dev_stats_of(skel, key, 0, &found);
+	assert_false(found);
 	free(v);
 	iotrace_bpf__destroy(skel);
 }
@@ -378,11 +461,14 @@ static void test_missed_completion_recovered_on_key_reuse(void **state)
 		.sector = 8,
 		.op = 1 /* write */,
 		.bytes = 8192,
+		.dev = (7 << 20) | 3, /* loop3, where it was queued */
 	};
 	__u64 key = 0x5000, args[1] = { key };
 	int ncpus = libbpf_num_possible_cpus();
 	struct iotrace_blk_stats *v = calloc(ncpus, sizeof(*v));
 	__u64 owner = 4242, ops = 0, bytes = 0;
+	struct iotrace_blk_dev_stats d;
+	bool found;
 
 	(void)state;
 	assert_non_null(v);
@@ -401,6 +487,12 @@ static void test_missed_completion_recovered_on_key_reuse(void **state)
 	assert_int_equal(ops, 1);
 	assert_int_equal(bytes, 8192);
 	assert_int_equal(counter_of(skel, IOTRACE_CNT_RECOVERED), 1);
+	/* Its completion was never seen: it counts on the device it was queued to. */
+	d = dev_stats_of(skel, owner, (7 << 20) | 3, &found);
+	assert_true(found);
+	assert_int_equal(d.wr_ops, 1);
+	assert_int_equal(d.wr_bytes, 8192);
+	assert_int_equal(d.rd_ops, 0);
 	assert_int_not_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.inflight), &key, &io), 0);
 	assert_int_equal(skel->bss->overflow_entries, 0);
 	free(v);
@@ -852,6 +944,7 @@ int main(void)
 		cmocka_unit_test(test_counter_path_with_cpu_clock),
 		cmocka_unit_test(test_counter_read_failure_is_counted),
 		cmocka_unit_test(test_unseen_completion_is_unattributed),
+		cmocka_unit_test(test_full_dev_table_is_counted),
 		cmocka_unit_test(test_empty_completion_is_not_io),
 		cmocka_unit_test(test_missed_completion_recovered_on_key_reuse),
 		cmocka_unit_test(test_kvm_vmx_exit_entry_exit),

@@ -5,7 +5,8 @@
 # block_bio_complete fire.  A zram device stands for them (dm and md are
 # bio-based too).  Exact 4 KiB direct reads and writes from one cgroup must
 # be counted exactly, against the generator's counts and the device's own
-# /sys/block/zramN/stat, with latency samples.
+# /sys/block/zramN/stat, with latency samples, and all on the zram device
+# in block.devices.
 #
 # Env: IOTRACE (default build/iotrace), IOGEN (default build/tools/iogen).
 
@@ -54,6 +55,10 @@ assert_eq "$(sf .block.write_ops)" "$WRITES" "zram write_ops"
 assert_eq "$(sf .block.read_bytes)" "$((READS * BS))" "zram read_bytes"
 assert_eq "$(sf .block.write_bytes)" "$((WRITES * BS))" "zram write_bytes"
 assert_gt "$(sf .block.lat_p50_us)" 0 "zram latency measured (queue -> complete)"
+# Bio-based: the device is the bio's at completion.
+assert_eq "$(sf '[.block.devices[] | "\(.dev) \(.name) \(.read_ops) \(.write_ops)"] | join(",")')" \
+	"$(cat "/sys/block/zram$id/dev") zram$id $READS $WRITES" \
+	"block.devices: all of it on the zram device, by number and name"
 self=$(grep '"type":"self"' "$out" | tail -n 1)
 echo "# last self line: $self"
 assert_match "$(jq -r '.inflight_at_exit | type' <<<"$self")" '^number$' \

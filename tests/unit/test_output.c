@@ -46,6 +46,12 @@ static void sink_close(struct sink *s)
 	free(s->buf);
 }
 
+/* The container's I/O on two devices, one of unknown name. */
+static const struct out_blk_dev full_devs[] = {
+	{ 7, 0, "loop0", 6, 5, 24576, 20480 },
+	{ 259, 1048575, "", 4, 0, 16384, 0 },
+};
+
 /* 2026-11-25T02:46:33.123Z, a container with I/O. */
 static struct out_row full_row(void)
 {
@@ -70,6 +76,8 @@ static struct out_row full_row(void)
 		.write_bytes = 20480,
 		.lat_p50_us = 12.3456,
 		.lat_p99_us = 250.5,
+		.devices = full_devs,
+		.n_devices = 2,
 		.has_net = true,
 		.tx_packets = 100,
 		.tx_bytes = 51200,
@@ -88,6 +96,8 @@ static struct out_row full_row(void)
 /* A plain cgroup without I/O: latencies and cycles per I/O are unknown. */
 static struct out_row idle_row(void)
 {
+	static const struct out_blk_dev none[1];
+
 	struct out_row r = {
 		.type = OUT_ROW_SUMMARY,
 		.ts = { .tv_sec = 951868799, .tv_nsec = 5000000 },
@@ -105,6 +115,8 @@ static struct out_row idle_row(void)
 		.cycles_source = "pmu",
 		.lat_p50_us = -1,
 		.lat_p99_us = -1,
+		.devices = none,
+		.n_devices = 0,
 		.iops = 0,
 		.cycles_per_io = -1,
 		.cycles_per_packet = -1,
@@ -131,6 +143,8 @@ static struct out_self self_line(void)
 		.vms_untracked = 11,
 		.inflight_at_exit = 9,
 		.net_owners_full = 12,
+		.blk_dev_full = 13,
+		.devices_untracked = 14,
 	};
 
 	return s;
@@ -143,7 +157,11 @@ static const char full_json[] =
 	"\"container_id\":\"abc123\",\"name\":\"web\"},"
 	"\"cpu\":{\"ns\":1500000,\"cycles\":3900000,\"cycles_source\":\"tsc-estimate\"},"
 	"\"block\":{\"read_ops\":10,\"write_ops\":5,\"read_bytes\":40960,\"write_bytes\":20480,"
-	"\"lat_p50_us\":12.346,\"lat_p99_us\":250.500},"
+	"\"lat_p50_us\":12.346,\"lat_p99_us\":250.500,"
+	"\"devices\":[{\"dev\":\"7:0\",\"name\":\"loop0\",\"read_ops\":6,\"write_ops\":5,"
+	"\"read_bytes\":24576,\"write_bytes\":20480},"
+	"{\"dev\":\"259:1048575\",\"name\":null,\"read_ops\":4,\"write_ops\":0,"
+	"\"read_bytes\":16384,\"write_bytes\":0}]},"
 	"\"net\":{\"tx_packets\":100,\"tx_bytes\":51200,\"rx_packets\":200,"
 	"\"rx_bytes\":102400,\"softirq_ns\":3000},"
 	"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,"
@@ -155,17 +173,17 @@ static const char idle_json[] =
 	"\"runtime\":null,\"container_id\":null,\"name\":\"idle\"},"
 	"\"cpu\":{\"ns\":0,\"cycles\":0,\"cycles_source\":\"pmu\"},"
 	"\"block\":{\"read_ops\":0,\"write_ops\":0,\"read_bytes\":0,\"write_bytes\":0,"
-	"\"lat_p50_us\":null,\"lat_p99_us\":null},\"net\":null,"
+	"\"lat_p50_us\":null,\"lat_p99_us\":null,\"devices\":[]},\"net\":null,"
 	"\"derived\":{\"iops\":0.000,\"cycles_per_io\":null,\"cycles_per_packet\":null,"
 	"\"cycles_per_byte\":null}}\n";
 
 static const char self_json[] =
 	"{\"type\":\"self\",\"ts\":\"2026-11-25T02:46:33.000Z\",\"interval_s\":1.000,"
 	"\"lost\":{\"stats_full\":1,\"inflight_full\":2,\"pmu_read_fail\":6,\"prog_missed\":7,"
-	"\"vm_full\":10},\"recovered\":8,"
+	"\"vm_full\":10,\"blk_dev_full\":13},\"recovered\":8,"
 	"\"unattributed\":{\"rq_no_owner\":4,\"unseen_complete\":5},"
 	"\"cgroups_untracked\":18446744073709551615,\"vms_untracked\":11,\"inflight_at_exit\":9,"
-	"\"net_owners_full\":12,\"net_off\":null}\n";
+	"\"net_owners_full\":12,\"net_off\":null,\"devices_untracked\":14}\n";
 
 static const char csv_header[] =
 	"type,ts,interval_s,workload.kind,workload.cgroup_id,workload.cgroup_path,"
@@ -332,7 +350,7 @@ static void test_json_never_nan(void **state)
 	assert_null(strstr(s.buf, "nan"));
 	assert_null(strstr(s.buf, "inf"));
 	assert_non_null(strstr(s.buf, "\"interval_s\":null,"));
-	assert_non_null(strstr(s.buf, "\"lat_p50_us\":null,\"lat_p99_us\":null}"));
+	assert_non_null(strstr(s.buf, "\"lat_p50_us\":null,\"lat_p99_us\":null,\"devices\":["));
 	assert_non_null(strstr(s.buf, "\"derived\":{\"iops\":null,\"cycles_per_io\":null,"
 				      "\"cycles_per_packet\":null,\"cycles_per_byte\":null}}\n"));
 	sink_close(&s);
@@ -498,12 +516,26 @@ static void test_json_parses_with_jq(void **state)
 					   "\"block\",\"net\",\"derived\"]' >/dev/null",
 					s.buf, NULL, 0),
 			 0);
+	/* block.devices comes last in block, its objects' keys in contract order. */
+	assert_int_equal(
+		run_with_input(JQ " -s -e '.[0].block | keys_unsorted == "
+				  "[\"read_ops\",\"write_ops\",\"read_bytes\",\"write_bytes\","
+				  "\"lat_p50_us\",\"lat_p99_us\",\"devices\"]' >/dev/null",
+			       s.buf, NULL, 0),
+		0);
+	assert_int_equal(run_with_input(JQ
+					" -s -e '.[0].block.devices | map(keys_unsorted) == "
+					"[range(2) | [\"dev\",\"name\",\"read_ops\",\"write_ops\","
+					"\"read_bytes\",\"write_bytes\"]]' >/dev/null",
+					s.buf, NULL, 0),
+			 0);
 	assert_int_equal(
 		run_with_input(
 			JQ " -s -e '.[3] | keys_unsorted == "
 			   "[\"type\",\"ts\",\"interval_s\",\"lost\","
 			   "\"recovered\",\"unattributed\",\"cgroups_untracked\",\"vms_untracked\","
-			   "\"inflight_at_exit\",\"net_owners_full\",\"net_off\"]' >/dev/null",
+			   "\"inflight_at_exit\",\"net_owners_full\",\"net_off\","
+			   "\"devices_untracked\"]' >/dev/null",
 			s.buf, NULL, 0),
 		0);
 	sink_close(&s);
@@ -731,6 +763,7 @@ static void test_vm_row(void **state)
 	(void)state;
 	r.wl.kind = WL_KIND_VM;
 	r.vm = &vm;
+	r.devices = NULL; /* kept per cgroup only */
 	r.has_net = false;
 	r.cycles_per_packet = r.cycles_per_byte = -1;
 	sink_open(&s);
@@ -745,7 +778,8 @@ static void test_vm_row(void **state)
 		"\"vm_uuid\":null},\"cpu\":{\"ns\":1500000,\"cycles\":3900000,"
 		"\"cycles_source\":\"tsc-estimate\",\"guest_ns\":0,\"host_ns\":160000},"
 		"\"block\":{\"read_ops\":10,\"write_ops\":5,\"read_bytes\":40960,"
-		"\"write_bytes\":20480,\"lat_p50_us\":12.346,\"lat_p99_us\":250.500},\"net\":null,"
+		"\"write_bytes\":20480,\"lat_p50_us\":12.346,\"lat_p99_us\":250.500,"
+		"\"devices\":null},\"net\":null,"
 		"\"kvm\":{\"exits_source\":\"userspace_exit\",\"exits\":10001,\"exits_by_reason\":{},"
 		"\"userspace_exits\":10001,\"pio_exits\":10000,\"mmio_exits\":0,"
 		"\"exit_handling_ns\":null,"

@@ -192,6 +192,124 @@ static void test_many_ids_all_found(void **state)
 	wl_table_free(&t);
 }
 
+/* Each device has its own deltas and totals; a device idle in an interval has none. */
+static void test_dev_deltas(void **state)
+{
+	struct iotrace_blk_dev_stats l0 = { .rd_ops = 10, .rd_bytes = 40960 };
+	struct iotrace_blk_dev_stats l1 = { .wr_ops = 2, .wr_bytes = 8192 };
+	const struct wl_dev *d0, *d1;
+	struct wl_table t;
+	struct wl_entry *e;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 4), 0);
+	wl_table_begin(&t);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 5, 7, 0, &l0), 0);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 5, 7, 1, &l1), 0);
+	wl_table_end(&t);
+	e = wl_table_find(&t, 5);
+	assert_non_null(e);
+	assert_int_equal(e->ndevs, 2);
+	d0 = wl_entry_dev(e, 7, 0);
+	d1 = wl_entry_dev(e, 7, 1);
+	assert_non_null(d0);
+	assert_non_null(d1);
+	assert_null(wl_entry_dev(e, 8, 0));
+	assert_int_equal(d0->delta.rd_ops, 10);
+	assert_int_equal(d0->delta.rd_bytes, 40960);
+	assert_int_equal(d1->delta.wr_ops, 2);
+	assert_int_equal(d1->delta.rd_ops, 0);
+
+	/* Second interval: loop0 did 5 more reads, loop1 nothing. */
+	l0.rd_ops = 15;
+	l0.rd_bytes = 61440;
+	wl_table_begin(&t);
+	assert_int_equal(d1->delta.wr_ops, 0); /* begin clears the devices' deltas too */
+	wl_table_feed_blk_dev(&t, 5, 7, 0, &l0);
+	wl_table_feed_blk_dev(&t, 5, 7, 1, &l1);
+	wl_table_end(&t);
+	assert_int_equal(d0->delta.rd_ops, 5);
+	assert_int_equal(d0->delta.rd_bytes, 20480);
+	assert_int_equal(d0->total.rd_ops, 15);
+	assert_int_equal(d1->delta.wr_ops, 0);
+	assert_int_equal(d1->total.wr_ops, 2);
+	assert_int_equal(d1->total.wr_bytes, 8192);
+
+	/* The kernel entry was recreated: all of the new reading is new. */
+	l0.rd_ops = 3;
+	l0.rd_bytes = 12288;
+	wl_table_begin(&t);
+	wl_table_feed_blk_dev(&t, 5, 7, 0, &l0);
+	wl_table_end(&t);
+	assert_int_equal(d0->delta.rd_ops, 3);
+	assert_int_equal(d0->delta.rd_bytes, 12288);
+	assert_int_equal(d0->total.rd_ops, 18);
+	/* Fed again later: deltas from the new base. */
+	l0.rd_ops = 4;
+	l0.rd_bytes = 16384;
+	wl_table_begin(&t);
+	wl_table_feed_blk_dev(&t, 5, 7, 0, &l0);
+	wl_table_end(&t);
+	assert_int_equal(d0->delta.rd_ops, 1);
+	assert_int_equal(d0->total.rd_ops, 19);
+	assert_int_equal(t.devs_untracked, 0);
+	wl_table_free(&t);
+}
+
+/*
+ * A device list holds WL_MAX_DEVS devices; a feed for one more is refused
+ * and counted, in the entry and in the table, every time; the devices
+ * already in keep updating.
+ */
+static void test_dev_overflow(void **state)
+{
+	struct iotrace_blk_dev_stats b = { .rd_ops = 1, .rd_bytes = 4096 };
+	struct wl_table t;
+	struct wl_entry *e;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 4), 0);
+	wl_table_begin(&t);
+	for (uint32_t minor = 0; minor < WL_MAX_DEVS; minor++)
+		assert_int_equal(wl_table_feed_blk_dev(&t, 9, 7, minor, &b), 0);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 9, 7, WL_MAX_DEVS, &b), -ENOSPC);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 9, 8, 0, &b), -ENOSPC);
+	/* Another workload has a list of its own. */
+	assert_int_equal(wl_table_feed_blk_dev(&t, 10, 8, 0, &b), 0);
+	wl_table_end(&t);
+	e = wl_table_find(&t, 9);
+	assert_int_equal(e->ndevs, WL_MAX_DEVS);
+	assert_int_equal(e->devs_untracked, 2);
+	assert_null(wl_entry_dev(e, 8, 0));
+	assert_int_equal(wl_table_find(&t, 10)->devs_untracked, 0);
+	assert_int_equal(t.devs_untracked, 2);
+
+	b.rd_ops = 3;
+	wl_table_begin(&t);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 9, 7, WL_MAX_DEVS - 1, &b), 0);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 9, 7, WL_MAX_DEVS, &b), -ENOSPC);
+	wl_table_end(&t);
+	assert_int_equal(wl_entry_dev(e, 7, WL_MAX_DEVS - 1)->delta.rd_ops, 2);
+	assert_int_equal(e->devs_untracked, 3);
+	assert_int_equal(t.devs_untracked, 3);
+	wl_table_free(&t);
+}
+
+/* A workload the table has no room for gets no device list either. */
+static void test_dev_table_full(void **state)
+{
+	struct iotrace_blk_dev_stats b = { .wr_ops = 1 };
+	struct wl_table t;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 1), 0);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 1, 7, 0, &b), 0);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 2, 7, 0, &b), -ENOSPC);
+	assert_int_equal(t.overflow, 1);
+	assert_int_equal(t.devs_untracked, 0);
+	wl_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +321,9 @@ int main(void)
 		cmocka_unit_test(test_net_feed_is_its_own_part),
 		cmocka_unit_test(test_limit_counts_overflow),
 		cmocka_unit_test(test_many_ids_all_found),
+		cmocka_unit_test(test_dev_deltas),
+		cmocka_unit_test(test_dev_overflow),
+		cmocka_unit_test(test_dev_table_full),
 	};
 
 	return cmocka_run_group_tests_name("wltable", tests, NULL, NULL);

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# A workload's block I/O split by device.
+#
+# One cgroup does exactly 3000 reads on loop device A, then 5000 reads and
+# 1000 writes on loop device B, under `iotrace record` restricted to it.
+# Its summary's block.devices must list exactly A and B, by number and
+# name, with exact op and byte counts that add up to the workload's own;
+# its interval lines' device figures must add up to the summary's.  Then
+# `iotrace top`, in tmux, with the cgroup reading from both devices: the
+# drill-down lists both devices by name.
+#
+# Env: IOTRACE, IOGEN.
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+READS_A=3000
+READS_B=5000
+WRITES_B=1000
+BS=4096
+
+require_root
+require_cmd jq losetup dd truncate tmux
+require_exec "$IOTRACE" "$IOGEN"
+lock_in_memory "$IOGEN"
+
+cg=$(mk_cgroup devs)
+rel=$(cg_rel "$cg")
+name=${rel##*/}
+loop_a=$(mk_loop 64)
+loop_b=$(mk_loop 64)
+dev_a=$(cat "/sys/class/block/${loop_a##*/}/dev")
+dev_b=$(cat "/sys/class/block/${loop_b##*/}/dev")
+echo "# A: $loop_a ($dev_a), B: $loop_b ($dev_b)"
+out=$TEST_TMP/out.json
+err=$TEST_TMP/iotrace.err
+
+# ---- record: exact counts per device -----------------------------------------
+
+iotrace_start "$err" record --interval 1 --cgroup "$rel" --output "$out"
+iotrace_wait_ready "$IOTRACE_PID" "$err"
+rc=0
+"$IOGEN" --cgroup "$cg" rand --dev "$loop_a" --reads "$READS_A" --writes 0 --bs "$BS" \
+	>"$TEST_TMP/iogen_a.out" 2>&1 || rc=$?
+assert_eq "$rc" 0 "iogen on A exits 0 ($(cat "$TEST_TMP/iogen_a.out"))"
+rc=0
+"$IOGEN" --cgroup "$cg" rand --dev "$loop_b" --reads "$READS_B" --writes "$WRITES_B" \
+	--bs "$BS" >"$TEST_TMP/iogen_b.out" 2>&1 || rc=$?
+assert_eq "$rc" 0 "iogen on B exits 0 ($(cat "$TEST_TMP/iogen_b.out"))"
+# Let the last interval be read before stopping.
+sleep 1.5
+iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace record exits 0 on SIGINT"
+
+[[ -s $out ]] || fatal "iotrace wrote no output to $out"
+bad=$(json_bad_lines "$out")
+assert_eq "${bad:-none}" none "every line is a JSON object (bad line numbers)"
+
+echo "# last self line: $(grep '"type":"self"' "$out" | tail -n 1)"
+sf() { summary_field "$out" "$rel" "$@"; }
+# dev_field DEV JQPATH: JQPATH of DEV's entry in the summary's device list.
+dev_field() {
+	sf "[.block.devices[] | select(.dev == \"$1\")] | if length == 1 then .[0] | $2 else \"<\(length) entries for $1>\" end"
+}
+
+assert_eq "$(sf .block.read_ops)" $((READS_A + READS_B)) "the workload's read_ops"
+assert_eq "$(sf '[.block.devices[].dev] | sort | join(" ")')" \
+	"$(printf '%s\n' "$dev_a" "$dev_b" | sort | tr '\n' ' ' | sed 's/ $//')" \
+	"block.devices lists exactly A and B"
+assert_eq "$(dev_field "$dev_a" .name)" "${loop_a##*/}" "A is named after its device"
+assert_eq "$(dev_field "$dev_b" .name)" "${loop_b##*/}" "B is named after its device"
+assert_eq "$(dev_field "$dev_a" .read_ops)" "$READS_A" "A read_ops"
+assert_eq "$(dev_field "$dev_a" .write_ops)" 0 "A write_ops"
+assert_eq "$(dev_field "$dev_a" .read_bytes)" $((READS_A * BS)) "A read_bytes"
+assert_eq "$(dev_field "$dev_b" .read_ops)" "$READS_B" "B read_ops"
+assert_eq "$(dev_field "$dev_b" .write_ops)" "$WRITES_B" "B write_ops"
+assert_eq "$(dev_field "$dev_b" .read_bytes)" $((READS_B * BS)) "B read_bytes"
+assert_eq "$(dev_field "$dev_b" .write_bytes)" $((WRITES_B * BS)) "B write_bytes"
+assert_eq "$(sf '[.block.devices[] | .read_ops + .write_ops] | add')" \
+	"$(sf '.block.read_ops + .block.write_ops')" \
+	"the devices' ops add up to the workload's"
+assert_eq "$(interval_sum "$out" "$rel" "[.block.devices[] | select(.dev == \"$dev_b\") | .read_ops] | add // 0")" \
+	"$READS_B" "B: interval lines' read_ops add up to the summary's"
+assert_eq "$(jq -nR -r "$_JQ_RECS"'[recs[] | select(.type == "self") | .lost.blk_dev_full, .devices_untracked] | add' "$out")" \
+	0 "nothing lost from the device split (self lines)"
+
+# ---- top: the drill-down lists both devices ---------------------------------------
+
+SESSION=iotrace-devs-$$
+tmux_kill() {
+	tmux kill-session -t "$SESSION" 2>/dev/null || true
+}
+screen_has() {
+	tmux capture-pane -p -t "$SESSION" | grep -qE -- "$1"
+}
+# wait_for WHAT TIMEOUT_S CMD...: until CMD succeeds; one assertion.
+wait_for() {
+	local what=$1 timeout=$2 i
+	shift 2
+	for ((i = 0; i < timeout * 10; i++)); do
+		if "$@"; then
+			pass "$what"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$what" "not within ${timeout} s; screen:
+$(tmux capture-pane -p -t "$SESSION" | sed 's/^/#   /')"
+}
+
+# Reads on both devices until the cgroup is killed at exit.
+"$IOGEN" --cgroup "$cg" rand --dev "$loop_a" --reads 100000000 --writes 0 >/dev/null 2>&1 &
+disown $!
+"$IOGEN" --cgroup "$cg" rand --dev "$loop_b" --reads 100000000 --writes 0 >/dev/null 2>&1 &
+disown $!
+on_exit tmux_kill
+tmux new-session -d -s "$SESSION" -x 150 -y 40 \
+	"$(printf '%q ' "$IOTRACE" top -d 0.5 --cgroup "$rel") 2>$TEST_TMP/top.err; sleep 600"
+wait_for "top shows the workload" 20 screen_has "^$name "
+tmux send-keys -t "$SESSION" Enter
+wait_for "the drill-down lists A by name and number" 10 \
+	screen_has "${loop_a##*/} \($dev_a\)"
+wait_for "the drill-down lists B by name and number" 5 \
+	screen_has "${loop_b##*/} \($dev_b\)"
+assert_match "$(tmux capture-pane -p -t "$SESSION")" "latency over all devices" \
+	"the drill-down says the latency is over all devices"
+tmux send-keys -t "$SESSION" q
+tmux_kill
+_cg_kill "$cg"
+
+finish
