@@ -44,7 +44,8 @@ CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
 	user/output.c user/cli.c user/wltable.c \
 	user/kvm_exits.c user/vm_roles.c user/proc_ident.c user/vm_names.c \
 	user/vmtable.c user/vm_taps.c user/top_table.c \
-	user/docker_names.c user/netns_links.c user/blkdev_names.c
+	user/docker_names.c user/netns_links.c user/blkdev_names.c \
+	user/iotr.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
@@ -71,7 +72,7 @@ BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(BPFTEST_SRCS))
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(patsubst tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps test unit bench clean format check-format
+.PHONY: all deps test unit bench fuzz clean format check-format
 all: $(OUTPUT)/iotrace $(TOOL_BINS) $(UNIT_BINS) $(BPFTEST_BINS)
 
 deps:
@@ -127,7 +128,7 @@ $(OUTPUT)/iotrace: $(APP_OBJS) $(OUTPUT)/libcore.a
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libcore.a $(USER_HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lcmocka -lm -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lcmocka -lz -lm -o $@
 
 $(OUTPUT)/tests/test_%: tests/bpf/test_%.c $(wildcard tests/bpf/*.h) $(OUTPUT)/iotrace.skel.h $(OUTPUT)/libcore.a | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -167,6 +168,34 @@ unit: $(UNIT_BINS)
 bench: all
 	$(Q)bash tools/bench-block.sh $(OUTPUT)
 	$(Q)bash tools/bench-net.sh $(OUTPUT)
+
+# The recording reader under libFuzzer with ASan and UBSan, from seeds that
+# the generator writes with the real writer: FUZZ_SECONDS of fuzzing (60 by
+# default), failing on any crash, leak, hang or undefined behaviour (the
+# input that caused it is left in $(OUTPUT)/fuzz/).  clang's libFuzzer
+# runtime comes from libclang-rt-14-dev.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -std=gnu11 -Wall -Wextra -Werror -Wshadow
+FUZZ_SRCS := user/iotr.c
+
+$(OUTPUT)/fuzz:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/fuzz_iotr: tests/fuzz/fuzz_iotr.c $(FUZZ_SRCS) $(USER_HDRS) | $(OUTPUT)/fuzz
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS) -lz -o $@
+
+$(OUTPUT)/fuzz/gen_corpus: tests/fuzz/gen_corpus.c $(OUTPUT)/libcore.a $(USER_HDRS) | $(OUTPUT)/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUTPUT)/libcore.a -lz -lm -o $@
+
+fuzz: $(OUTPUT)/fuzz/fuzz_iotr $(OUTPUT)/fuzz/gen_corpus
+	$(Q)rm -rf $(OUTPUT)/fuzz/seeds && mkdir -p $(OUTPUT)/fuzz/seeds $(OUTPUT)/fuzz/corpus
+	$(Q)$(OUTPUT)/fuzz/gen_corpus $(OUTPUT)/fuzz/seeds
+	$(Q)$(OUTPUT)/fuzz/fuzz_iotr -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 
 format:
 	$(Q)clang-format -i $(BPF_SRCS) $(BPF_HDRS) user/*.[ch] tests/*/*.c tools/*.[ch] tools/bpf/*.c

@@ -10,6 +10,9 @@ packages=(
 	libncurses-dev
 	# tests
 	libcmocka-dev jq util-linux iproute2 procps
+	# `make fuzz`: clang's libFuzzer and sanitizer runtimes (only recommended
+	# by clang, so not installed with it here)
+	libclang-rt-14-dev
 	# iotrace top as a person sees it (tests/integration/test_top.sh)
 	tmux
 	# network fixtures (tests/integration/netlib.sh: DNAT + MASQUERADE)
