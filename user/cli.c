@@ -50,7 +50,9 @@ const char cli_record_usage[] =
 	"Options:\n"
 	"  -i, --interval SEC     seconds between lines (default 1; 0.1 to 3600)\n"
 	"  -D, --duration SEC     stop after SEC seconds (default: run until Ctrl-C)\n"
-	"  -f, --format FMT       json (JSON lines, default) or csv\n"
+	"  -f, --format FMT       json (JSON lines, default), csv, or iotr (a\n"
+	"                         compressed recording for 'iotrace report';\n"
+	"                         the default when FILE ends in .iotr)\n"
 	"  -o, --output FILE      write to FILE instead of standard output\n"
 	"  -c, --cgroup PATH      only this cgroup (repeatable); PATH relative to the\n"
 	"                         cgroup2 mount (/docker/ID) or absolute inside it;\n"
@@ -67,6 +69,7 @@ const char cli_record_usage[] =
 	"\n"
 	"Examples:\n"
 	"  iotrace record -D 60 -o run.json            one minute of the whole host\n"
+	"  iotrace record -D 3600 -o host.iotr         an hour, for 'iotrace report'\n"
 	"  iotrace record -c /system.slice/docker-ID.scope -f csv\n";
 
 const char cli_top_usage[] =
@@ -163,6 +166,13 @@ static void parse_begin(struct trace_opts *t, char *err)
 }
 
 /* The end of every parse: errors getopt reported, and stray arguments. */
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n > m && !strcmp(s + n - m, suffix);
+}
+
 static enum cli_result parse_tail(int c, int argc, char **argv, char *err, size_t errlen)
 {
 	if (c == ':') {
@@ -203,11 +213,12 @@ enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, c
 		TRACE_LONGOPTS,
 		{ 0 },
 	};
+	bool format_given = false;
 	int c, taken;
 
 	memset(o, 0, sizeof(*o));
 	o->interval_s = 1.0;
-	o->format = OUT_JSON;
+	o->format = REC_JSON;
 	parse_begin(&o->t, err);
 	while ((c = getopt_long(argc, argv, ":i:D:f:o:c:vh", longopts, NULL)) != -1) {
 		taken = parse_trace_option(c, optarg, &o->t, err, errlen);
@@ -235,13 +246,17 @@ enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, c
 			break;
 		case 'f':
 			if (!strcmp(optarg, "json")) {
-				o->format = OUT_JSON;
+				o->format = REC_JSON;
 			} else if (!strcmp(optarg, "csv")) {
-				o->format = OUT_CSV;
+				o->format = REC_CSV;
+			} else if (!strcmp(optarg, "iotr")) {
+				o->format = REC_IOTR;
 			} else {
-				snprintf(err, errlen, "--format: '%s' is not json or csv", optarg);
+				snprintf(err, errlen, "--format: '%s' is not json, csv or iotr",
+					 optarg);
 				return CLI_ERROR;
 			}
+			format_given = true;
 			break;
 		case 'o':
 			if (!*optarg) {
@@ -256,7 +271,17 @@ enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, c
 			return parse_tail(c, argc, argv, err, errlen);
 		}
 	}
-	return parse_tail(-1, argc, argv, err, errlen);
+	if (parse_tail(-1, argc, argv, err, errlen) != CLI_OK)
+		return CLI_ERROR;
+	/* An explicit --format wins over the file name. */
+	if (!format_given && o->output && has_suffix(o->output, ".iotr"))
+		o->format = REC_IOTR;
+	if (o->format == REC_IOTR && !o->output) {
+		snprintf(err, errlen,
+			 "--format iotr: a recording is binary and needs --output FILE.iotr");
+		return CLI_ERROR;
+	}
+	return CLI_OK;
 }
 
 enum cli_result cli_parse_top(int argc, char **argv, struct top_opts *o, char *err, size_t errlen)

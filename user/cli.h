@@ -20,10 +20,17 @@ struct trace_opts {
 	bool verbose;
 };
 
+/* What record writes: lines (docs/record-format.md) or a recording. */
+enum record_format {
+	REC_JSON,
+	REC_CSV,
+	REC_IOTR, /* compressed recording (docs/recording-format.md); needs --output */
+};
+
 struct record_opts {
 	double interval_s; /* > 0 */
 	double duration_s; /* 0: until SIGINT or SIGTERM */
-	enum out_format format;
+	enum record_format format;
 	const char *output; /* NULL: stdout */
 	struct trace_opts t;
 };

@@ -9,10 +9,7 @@
 #include "cli.h"
 #include "record.h"
 #include "top.h"
-
-#ifndef IOTRACE_VERSION
-#define IOTRACE_VERSION "0.1.0"
-#endif
+#include "version.h"
 
 int main(int argc, char **argv)
 {

@@ -3,7 +3,10 @@
  * `iotrace record`: attach, then every interval read the maps into the
  * workload table and write a line per active workload; at the end (duration
  * or SIGINT/SIGTERM) write a summary line per workload seen during the run.
- * The line contract is docs/record-format.md.
+ * The line contract is docs/record-format.md.  With --format iotr (or an
+ * output file named *.iotr) the same rows, with their latency histograms,
+ * go to a compressed recording instead (user/iotr.c,
+ * docs/recording-format.md), one block per interval, for `iotrace report`.
  */
 #include <errno.h>
 #include <signal.h>
@@ -13,10 +16,12 @@
 #include <time.h>
 
 #include "cli.h"
+#include "iotr.h"
 #include "output.h"
 #include "record.h"
 #include "rows.h"
 #include "session.h"
+#include "version.h"
 
 struct recorder {
 	const struct record_opts *o;
@@ -24,7 +29,8 @@ struct recorder {
 	struct vm_row_buf *vmrow;
 	struct wl_row_buf wlrow;
 	struct out_writer out;
-	FILE *f;
+	FILE *f; /* JSON or CSV lines; NULL when recording */
+	struct iotr_writer *rec; /* the recording; NULL for lines */
 	double run_s;
 };
 
@@ -51,16 +57,67 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 		return 0;
 	if (always && collector_inflight(&r->s.coll, &inflight) == 0)
 		self.inflight_at_exit = (int64_t)inflight;
+	if (r->rec) {
+		struct iotr_self rs;
+
+		iotr_self_from_out(&rs, &self);
+		return iotr_write_self(r->rec, &rs);
+	}
 	return out_self(&r->out, &self) ? -EIO : 0;
 }
 
-static int write_row(struct recorder *r, const struct out_row *row)
+static void write_failed(const struct recorder *r, int err)
 {
-	int err = out_row(&r->out, row);
+	fprintf(stderr, "iotrace: cannot write to %s: %s\n",
+		r->o->output ? r->o->output : "standard output", strerror(-err));
+}
 
+/* lat_hist: the row's latency histogram (IOTRACE_LAT_SLOTS), NULL for none. */
+static int write_row(struct recorder *r, const struct out_row *row, const uint64_t *lat_hist)
+{
+	struct iotr_workload w;
+	int err;
+
+	if (r->rec) {
+		iotr_workload_from_row(&w, row, lat_hist, lat_hist ? IOTRACE_LAT_SLOTS : 0);
+		err = iotr_write_workload(r->rec, &w);
+	} else {
+		err = out_row(&r->out, row);
+	}
 	if (err)
-		fprintf(stderr, "iotrace: cannot write to %s: %s\n",
-			r->o->output ? r->o->output : "standard output", strerror(-err));
+		write_failed(r, err);
+	return err;
+}
+
+/* A recording's interval record: the rows that follow belong to it. */
+static int write_interval(struct recorder *r, bool summary, double interval_s)
+{
+	struct iotr_interval iv = { 0 };
+	struct timespec now;
+	int err;
+
+	if (!r->rec)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	iv.ts_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	iv.interval_ns = interval_s > 0 ? (uint64_t)(interval_s * 1e9 + 0.5) : 0;
+	iv.flags = summary ? IOTR_IVL_SUMMARY : 0;
+	err = iotr_write_interval(r->rec, &iv);
+	if (err)
+		write_failed(r, err);
+	return err;
+}
+
+/* The end of an interval: its lines flushed, or its block written. */
+static int end_interval(struct recorder *r)
+{
+	int err;
+
+	if (!r->rec)
+		return fflush(r->f) ? -errno : 0;
+	err = iotr_writer_flush(r->rec);
+	if (err)
+		write_failed(r, err);
 	return err;
 }
 
@@ -75,14 +132,18 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 	struct wl_entry *e;
 	int err;
 
+	err = write_interval(r, summary, interval_s);
+	if (err)
+		return err;
 	wl_table_for_each(&r->s.table, e)
 	{
+		const struct wl_counters *c = summary ? &e->total : &e->delta;
+
 		if (!(summary ? e->ever_active : e->active) || !session_wanted(&r->s, e->id))
 			continue;
 		session_identify(&r->s, e, &refreshed);
-		rows_fill(&r->s, &row, &r->wlrow, e, summary ? &e->total : &e->delta, type,
-			  interval_s);
-		err = write_row(r, &row);
+		rows_fill(&r->s, &row, &r->wlrow, e, c, type, interval_s);
+		err = write_row(r, &row, c->lat_hist);
 		if (err)
 			return err;
 	}
@@ -95,16 +156,18 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 		if (!session_wanted(&r->s, vm->cgroup_id))
 			continue;
 		rows_fill_vm(&r->s, &row, r->vmrow, vm, summary, interval_s);
-		err = write_row(r, &row);
+		err = write_row(r, &row, NULL);
 		if (err)
 			return err;
 	}
 	err = summary ? write_self(r, interval_s, r->s.coll.counters, r->s.coll.prog_missed, true) :
 			write_self(r, interval_s, r->s.coll.counters_delta,
 				   r->s.coll.prog_missed_delta, false);
-	if (err)
+	if (err) {
+		write_failed(r, err < 0 ? err : -EIO);
 		return -EIO;
-	return fflush(r->f) ? -errno : 0;
+	}
+	return end_interval(r);
 }
 
 /* Sleep until `deadline` (monotonic s) or a stop signal. true: stop. */
@@ -179,6 +242,11 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "iotrace: out of memory\n");
 		return 1;
 	}
+	/*
+	 * Opened before attaching, so that a bad path costs nothing.  A
+	 * recording's header needs the session's cycle source: its file is
+	 * created here and written from the start once the session is open.
+	 */
 	if (o.output) {
 		r.f = fopen(o.output, "w");
 		if (!r.f) {
@@ -186,10 +254,15 @@ int cmd_record(int argc, char **argv)
 				strerror(errno));
 			goto out;
 		}
+		if (o.format == REC_IOTR) {
+			fclose(r.f);
+			r.f = NULL;
+		}
 	} else {
 		r.f = stdout;
 	}
-	out_init(&r.out, r.f, o.format);
+	if (r.f)
+		out_init(&r.out, r.f, o.format == REC_CSV ? OUT_CSV : OUT_JSON);
 
 	/* Held pending until the loop waits for them: none is lost during load. */
 	sigemptyset(&stopset);
@@ -203,6 +276,20 @@ int cmd_record(int argc, char **argv)
 	so.t = &o.t;
 	if (session_open(&r.s, &so))
 		goto out;
+	if (o.format == REC_IOTR) {
+		struct iotr_info info = {
+			.tsc_hz = r.s.tsc_hz,
+			.version = IOTRACE_VERSION,
+			.cycles_source = r.s.loader.cycles_source,
+		};
+		int e = iotr_writer_open(&r.rec, o.output, &info, 0);
+
+		if (e) {
+			fprintf(stderr, "iotrace: cannot create recording %s: %s\n", o.output,
+				strerror(-e));
+			goto out;
+		}
+	}
 	if (!strcmp(r.s.loader.cycles_source, "tsc-estimate"))
 		fprintf(stderr,
 			"iotrace: recording (%s programs, cycles estimated at %.1f MHz TSC), "
@@ -226,6 +313,18 @@ out:
 	if (r.f && r.f != stdout && fclose(r.f) && !ret) {
 		fprintf(stderr, "iotrace: cannot write to %s: %s\n", o.output, strerror(errno));
 		ret = 1;
+	}
+	if (r.rec) {
+		uint32_t blocks = iotr_writer_blocks(r.rec);
+		int e = iotr_writer_close(r.rec);
+
+		if (e && !ret) {
+			fprintf(stderr, "iotrace: cannot write to %s: %s\n", o.output,
+				strerror(-e));
+			ret = 1;
+		} else if (!e) {
+			fprintf(stderr, "iotrace: wrote %u blocks to %s\n", blocks, o.output);
+		}
 	}
 	rows_vm_buf_free(r.vmrow);
 	return ret;

@@ -28,7 +28,7 @@ static void test_defaults(void **state)
 	assert_int_equal(parse(ARGC(argv), argv), CLI_OK);
 	assert_true(o.interval_s == 1.0);
 	assert_true(o.duration_s == 0.0);
-	assert_int_equal(o.format, OUT_JSON);
+	assert_int_equal(o.format, REC_JSON);
 	assert_null(o.output);
 	assert_int_equal(o.t.ncgroups, 0);
 	assert_int_equal(o.t.prog, PROG_AUTO);
@@ -46,7 +46,7 @@ static void test_all_options(void **state)
 	assert_int_equal(parse(ARGC(argv), argv), CLI_OK);
 	assert_true(o.interval_s == 0.5);
 	assert_true(o.duration_s == 10.0);
-	assert_int_equal(o.format, OUT_CSV);
+	assert_int_equal(o.format, REC_CSV);
 	assert_string_equal(o.output, "out.csv");
 	assert_int_equal(o.t.ncgroups, 2);
 	assert_string_equal(o.t.cgroups[0], "/a");
@@ -54,6 +54,26 @@ static void test_all_options(void **state)
 	assert_int_equal(o.t.prog, PROG_RAW_TP);
 	assert_int_equal(o.t.pmu, PMU_CPU_CLOCK);
 	assert_true(o.t.verbose);
+}
+
+/* A recording: by name, or by --format; an explicit --format wins. */
+static void test_recording_format(void **state)
+{
+	char *by_name[] = { "record", "-o", "run.iotr" };
+	char *by_flag[] = { "record", "-f", "iotr", "-o", "run.bin" };
+	char *explicit_json[] = { "record", "-o", "run.iotr", "-f", "json" };
+	char *not_suffix[] = { "record", "-o", ".iotr" };
+
+	(void)state;
+	assert_int_equal(parse(ARGC(by_name), by_name), CLI_OK);
+	assert_int_equal(o.format, REC_IOTR);
+	assert_int_equal(parse(ARGC(by_flag), by_flag), CLI_OK);
+	assert_int_equal(o.format, REC_IOTR);
+	assert_string_equal(o.output, "run.bin");
+	assert_int_equal(parse(ARGC(explicit_json), explicit_json), CLI_OK);
+	assert_int_equal(o.format, REC_JSON);
+	assert_int_equal(parse(ARGC(not_suffix), not_suffix), CLI_OK);
+	assert_int_equal(o.format, REC_JSON);
 }
 
 static void test_help(void **state)
@@ -100,6 +120,7 @@ static void test_errors(void **state)
 		{ { "--interval", "3601" }, "--interval" },
 		{ { "--duration", "-5" }, "--duration" },
 		{ { "--format", "xml" }, "'xml'" },
+		{ { "--format", "iotr" }, "needs --output" },
 		{ { "--prog-type", "kprobe" }, "--prog-type" },
 		{ { "--cycles", "pmu" }, "--cycles" },
 		{ { "--output", "" }, "--output" },
@@ -185,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_top_errors),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_options),
+		cmocka_unit_test(test_recording_format),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_too_many_cgroups),
