@@ -246,16 +246,23 @@ lock_in_memory() {
 }
 
 # lock_qemu_in_memory: lock_in_memory QEMU's binary and libraries, its
-# modules and firmware, and the time zone file it reads, so that QEMU's
-# page faults read nothing from the root disk.
+# modules and the libraries they need, its firmware, and the time zone file
+# it reads, so that QEMU's page faults read nothing from the root disk.
+# The modules' libraries matter under libvirt: its QMP queries for device
+# types make QEMU load every module (and so libusb, spice, ...) at start.
 lock_qemu_in_memory() {
-	local q libdir d
+	local q libdir d m
 	local -a extra=("$(readlink -f /etc/localtime)")
 	q=$(readlink -f "$(command -v qemu-system-x86_64)")
 	ldd "$q" | grep -q '=> /' || fatal "ldd $q listed no libraries"
 	libdir=$(dirname "$(ldd "$q" | awk '$1 == "libc.so.6" { print $3 }')")
 	for d in "$libdir/qemu" "${q%/bin/*}/share/qemu" /usr/share/seabios; do
 		[[ ! -d $d ]] || extra+=("$d")
+	done
+	for m in "$libdir"/qemu/*.so; do
+		[[ -e $m ]] || continue
+		mapfile -t -O "${#extra[@]}" extra < <(ldd "$m" 2>/dev/null |
+			awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
 	done
 	lock_in_memory "$q" "${extra[@]}"
 }
