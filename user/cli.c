@@ -33,6 +33,7 @@ const char cli_main_usage[] =
 	"Commands:\n"
 	"  top        live full-screen monitor of every workload (batch mode: -b)\n"
 	"  record     write per-workload figures every interval as JSON lines or CSV\n"
+	"  doctor     what works on this host and what does not, and what to do\n"
 	"  help       show this help, or a command's: iotrace help top\n"
 	"  version    print the version\n"
 	"\n"
@@ -334,4 +335,51 @@ enum cli_result cli_parse_top(int argc, char **argv, struct top_opts *o, char *e
 		}
 	}
 	return parse_tail(-1, argc, argv, err, errlen);
+}
+
+const char cli_doctor_usage[] =
+	"Usage: iotrace doctor [OPTIONS]\n"
+	"\n"
+	"Check what works on this host and what does not, each with the reason\n"
+	"and what to do: kernel BTF, privileges, cgroup mode, which program type\n"
+	"loads (tp_btf or raw_tp), each tracepoint group (sched, block, net, kvm),\n"
+	"the cycle source, whether kvm_exit fires (a tiny test guest is run when\n"
+	"/dev/kvm is usable) and whether libvirt answers.  It loads and attaches\n"
+	"the programs as 'iotrace top' does, for about a second.  Exit status 0\n"
+	"when everything 'iotrace top' needs is there, 1 when not.\n"
+	"\n"
+	"Options:\n"
+	"      --prog-type TYPE   auto (default), tp_btf or raw_tp\n"
+	"      --cycles SRC       auto (default), tsc, or cpu-clock\n"
+	"  -v, --verbose          print libbpf and verifier messages\n"
+	"  -h, --help             show this help\n";
+
+enum cli_result cli_parse_doctor(int argc, char **argv, struct doctor_opts *o, char *err,
+				 size_t errlen)
+{
+	static const struct option longopts[] = {
+		TRACE_LONGOPTS,
+		{ 0 },
+	};
+	int c, taken;
+
+	memset(o, 0, sizeof(*o));
+	parse_begin(&o->t, err);
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+		taken = parse_trace_option(c, optarg, &o->t, err, errlen);
+		if (taken < 0)
+			return CLI_ERROR;
+		if (taken)
+			continue;
+		if (c == 'h')
+			return CLI_HELP;
+		return parse_tail(c, argc, argv, err, errlen);
+	}
+	if (parse_tail(-1, argc, argv, err, errlen) != CLI_OK)
+		return CLI_ERROR;
+	if (o->t.ncgroups) {
+		snprintf(err, errlen, "--cgroup: doctor checks the whole host, not a cgroup");
+		return CLI_ERROR;
+	}
+	return CLI_OK;
 }

@@ -59,4 +59,14 @@ extern const char cli_record_usage[];
 extern const char cli_top_usage[];
 extern const char cli_main_usage[];
 
+/* `iotrace doctor`: the trace options only decide how the programs load. */
+struct doctor_opts {
+	struct trace_opts t;
+};
+
+/* argv[0] is "doctor". */
+enum cli_result cli_parse_doctor(int argc, char **argv, struct doctor_opts *o, char *err,
+				 size_t errlen);
+extern const char cli_doctor_usage[];
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "doctor.h"
 #include "record.h"
 #include "top.h"
 #include "version.h"
@@ -28,6 +29,10 @@ int main(int argc, char **argv)
 			fputs(cli_record_usage, stdout);
 			return 0;
 		}
+		if (argc > 2 && !strcmp(argv[2], "doctor")) {
+			fputs(cli_doctor_usage, stdout);
+			return 0;
+		}
 		if (argc > 2 && !strcmp(argv[2], "top")) {
 			fputs(cli_top_usage, stdout);
 			return 0;
@@ -43,6 +48,8 @@ int main(int argc, char **argv)
 		return cmd_record(argc - 1, argv + 1);
 	if (!strcmp(cmd, "top"))
 		return cmd_top(argc - 1, argv + 1);
+	if (!strcmp(cmd, "doctor"))
+		return cmd_doctor(argc - 1, argv + 1);
 	fprintf(stderr, "iotrace: unknown command '%s'\n%s", cmd, cli_main_usage);
 	return 2;
 }
