@@ -20,7 +20,7 @@
  * Devices: a VM's guest has no socket on the host; its packets cross the
  * host at its tap device, written and read by QEMU's threads.  User space
  * enters such devices in net_devs with their owner; netif_receive_skb on
- * one counts the owner's tx, net_dev_xmit to one its rx, in vm_net.  The
+ * one counts the owner's tx, net_dev_start_xmit to one its rx, in vm_net.  The
  * host end of a container's veth is entered too, owned by the container's
  * cgroup: its packets are counted at the container's sockets already, so
  * the device only names the cgroup as an owner of the softirq run in
@@ -373,20 +373,27 @@ int BPF_PROG(net_dev_rx_raw, struct sk_buff *skb)
 	return 0;
 }
 
-/* rc 0 is NETDEV_TX_OK: the driver took the packet. */
-SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(net_dev_tx_btf, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
+/*
+ * Before the driver's xmit, not after (net_dev_xmit): once a tap's driver
+ * has queued the packet, the VMM reading the tap on another CPU may free
+ * it before net_dev_xmit runs, and reading it there read freed memory
+ * (seen: 1000 packets counted as 2.3 GB).  A tap takes every packet it is
+ * handed (a full queue drops it and still answers NETDEV_TX_OK), so
+ * counting here counts the same packets; a driver answering
+ * NETDEV_TX_BUSY, which taps and veths never do, would have the retry
+ * counted again.
+ */
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(net_dev_tx_btf, struct sk_buff *skb, struct net_device *dev)
 {
-	if (!rc)
-		on_dev_packet(skb, dev, false, ETH_HLEN_, true);
+	on_dev_packet(skb, dev, false, ETH_HLEN_, true);
 	return 0;
 }
 
-SEC("raw_tp/net_dev_xmit")
-int BPF_PROG(net_dev_tx_raw, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
+SEC("raw_tp/net_dev_start_xmit")
+int BPF_PROG(net_dev_tx_raw, struct sk_buff *skb, struct net_device *dev)
 {
-	if (!rc)
-		on_dev_packet(skb, dev, false, ETH_HLEN_, false);
+	on_dev_packet(skb, dev, false, ETH_HLEN_, false);
 	return 0;
 }
 

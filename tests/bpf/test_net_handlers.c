@@ -1135,7 +1135,7 @@ static void test_softirq_vm_owner(void **state)
 /* ---- devices ------------------------------------------------------------ */
 
 /*
- * The device programs (netif_receive_skb, net_dev_xmit) take a struct
+ * The device programs (netif_receive_skb, net_dev_start_xmit) take a struct
  * sk_buff and a struct net_device that they read with the probe helper
  * (CO-RE in the raw_tp variants).  Synthetic ones live in kernel memory:
  * the value of tests/bpf/fake_vcpu.bpf.c's array, whose kernel address a
@@ -1307,12 +1307,12 @@ static void dev_rx(struct iotrace_bpf *skel, struct fake_dev *f)
 	run_args_cpu0(skel->progs.net_dev_rx_raw, args, 1);
 }
 
-/* net_dev_xmit of the fake packet to its device, with the driver's answer rc. */
-static void dev_tx(struct iotrace_bpf *skel, struct fake_dev *f, int rc)
+/* net_dev_start_xmit of the fake packet to its device. */
+static void dev_tx(struct iotrace_bpf *skel, struct fake_dev *f)
 {
-	__u64 args[4] = { f->addr, (__u64)(__s64)rc, f->addr + dev_base(f), 0 };
+	__u64 args[2] = { f->addr, f->addr + dev_base(f) };
 
-	run_args_cpu0(skel->progs.net_dev_tx_raw, args, 4);
+	run_args_cpu0(skel->progs.net_dev_tx_raw, args, 2);
 }
 
 static void enter_dev(struct iotrace_bpf *skel, uint32_t netns, uint32_t ifindex, uint64_t id,
@@ -1373,8 +1373,7 @@ static void test_dev_cgroup_owner(void **state)
 	assert_int_equal(r.owners[0].cgroup_id, CG_FWD);
 	assert_int_equal(r.owners[0].packets, 3);
 	fake_packet(&f, &p, p.len, ETH_HLEN, 0, 7, NS_A);
-	dev_tx(skel, &f, 0);
-	dev_tx(skel, &f, 16 /* NETDEV_TX_BUSY */);
+	dev_tx(skel, &f);
 	r = run_get(skel);
 	assert_int_equal(r.nr, 1);
 	assert_int_equal(r.owners[0].packets, 4);
@@ -1459,7 +1458,7 @@ static void test_dev_vm_counts(void **state)
 	fake_packet(&f, &p, p.len - ETH_HLEN, 0, 2, 9, NS_A);
 	dev_rx(skel, &f);
 	fake_packet(&f, &p, p.len, ETH_HLEN, 0, 9, NS_A);
-	dev_tx(skel, &f, 0);
+	dev_tx(skel, &f);
 	r = run_get(skel);
 	assert_int_equal(r.nr, 1);
 	assert_int_equal(r.owners[0].cgroup_id, IOTRACE_OWNER_VM | tgid);

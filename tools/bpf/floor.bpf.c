@@ -74,8 +74,8 @@ int floor_netif_receive_skb(void *ctx)
 	return 0;
 }
 
-SEC("tp_btf/net_dev_xmit")
-int floor_net_dev_xmit(void *ctx)
+SEC("tp_btf/net_dev_start_xmit")
+int floor_net_dev_start_xmit(void *ctx)
 {
 	return 0;
 }
