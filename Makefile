@@ -44,7 +44,7 @@ CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
 	user/output.c user/cli.c user/wltable.c \
 	user/kvm_exits.c user/vm_roles.c user/proc_ident.c user/vm_names.c \
 	user/vmtable.c user/vm_taps.c user/top_table.c \
-	user/docker_names.c user/netns_links.c user/blkdev_names.c \
+	user/docker_names.c user/netns_links.c user/blkdev_names.c user/privs.c \
 	user/iotr.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))

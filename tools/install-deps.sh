@@ -15,6 +15,9 @@ packages=(
 	libclang-rt-14-dev
 	# iotrace top as a person sees it (tests/integration/test_top.sh)
 	tmux
+	# what ships beside the binary (tests/integration/test_packaging.sh):
+	# systemd-analyze verify for the unit, groff for the man page
+	systemd groff-base
 	# network fixtures (tests/integration/netlib.sh: DNAT + MASQUERADE)
 	iptables
 	# test VM (tools/qemu-vm.sh; tools/mkvm.sh only downloads its .debs);

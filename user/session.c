@@ -8,6 +8,7 @@
 #include "classify.h"
 #include "cycles.h"
 #include "docker_names.h"
+#include "privs.h"
 #include "session.h"
 
 #define DOCKER_ROOT "/var/lib/docker"
@@ -139,6 +140,7 @@ void session_identify_vm(struct session *s, struct vm_entry *vm)
 int session_open(struct session *s, const struct session_opts *o)
 {
 	struct loader_opts lo = { .prog = o->t->prog, .pmu = o->t->pmu, .verbose = o->t->verbose };
+	uint64_t dropped = 0;
 	char err[2048];
 	int e;
 
@@ -190,6 +192,14 @@ int session_open(struct session *s, const struct session_opts *o)
 	if (e < 0)
 		fprintf(stderr, "iotrace: warning: cannot look for running VMs in /proc: %s\n",
 			strerror(-e));
+	/* Attached: what only loading and attaching needed goes now. */
+	e = privs_drop_after_attach(&dropped);
+	if (e)
+		fprintf(stderr, "iotrace: warning: cannot drop capabilities after attaching: %s\n",
+			strerror(-e));
+	else if (o->t->verbose)
+		fprintf(stderr, "iotrace: capabilities dropped after attaching: 0x%llx\n",
+			(unsigned long long)dropped);
 	return 0;
 }
 
