@@ -45,7 +45,7 @@ CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
 	user/kvm_exits.c user/vm_roles.c user/proc_ident.c user/vm_names.c \
 	user/vmtable.c user/vm_taps.c user/top_table.c \
 	user/docker_names.c user/netns_links.c user/blkdev_names.c user/privs.c \
-	user/iotr.c
+	user/iotr.c user/report_agg.c user/report.c user/prom.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))
@@ -64,6 +64,10 @@ $(OUTPUT)/user/vm_libvirt.o: CPPFLAGS += $(LIBVIRT_CFLAGS)
 NCURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw)
 NCURSES_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw)
 $(OUTPUT)/user/top_view.o: CPPFLAGS += $(NCURSES_CFLAGS)
+# iotrace serve's HTTP endpoint: libmicrohttpd, its own thread.
+MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd)
+MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd)
+$(OUTPUT)/user/serve.o: CPPFLAGS += $(MHD_CFLAGS)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -124,7 +128,7 @@ $(OUTPUT)/libcore.a: $(CORE_OBJS)
 
 $(OUTPUT)/iotrace: $(APP_OBJS) $(OUTPUT)/libcore.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS_BPF) $(LIBVIRT_LIBS) $(NCURSES_LIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS_BPF) $(LIBVIRT_LIBS) $(NCURSES_LIBS) $(MHD_LIBS) -pthread -lm -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(OUTPUT)/libcore.a $(USER_HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,CC,$@)

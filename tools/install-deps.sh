@@ -30,6 +30,9 @@ packages=(
 	docker.io busybox-static
 	# workloads and benchmarks
 	fio bpftrace iperf3
+	# iotrace serve's HTTP endpoint; a real Prometheus server and promtool
+	# scrape and lint it (tests/integration/test_serve.sh)
+	libmicrohttpd-dev prometheus
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -33,6 +33,8 @@ const char cli_main_usage[] =
 	"Commands:\n"
 	"  top        live full-screen monitor of every workload (batch mode: -b)\n"
 	"  record     write per-workload figures every interval as JSON lines or CSV\n"
+	"  serve      Prometheus metrics over HTTP (/metrics) or as a textfile\n"
+	"  report     per-workload cost summaries of a recording (record -o FILE.iotr)\n"
 	"  doctor     what works on this host and what does not, and what to do\n"
 	"  help       show this help, or a command's: iotrace help top\n"
 	"  version    print the version\n"
@@ -285,6 +287,139 @@ enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, c
 	return CLI_OK;
 }
 
+const char cli_report_usage[] =
+	"Usage: iotrace report FILE.iotr [OPTIONS]\n"
+	"\n"
+	"Per-workload cost summaries of a recording made with\n"
+	"'iotrace record -o FILE.iotr': totals, IOPS, packets/s, CPU (% of one CPU\n"
+	"and seconds), cycles and KVM exits per I/O operation, block latency p50 and\n"
+	"p99 over the whole recording, and each workload's peak interval.  A damaged\n"
+	"recording is read as far as it is intact; what was skipped, and where, is\n"
+	"said on standard error (and in the JSON).\n"
+	"\n"
+	"Options:\n"
+	"  -f, --format FMT       table (default), json (JSON lines) or csv\n"
+	"  -b, --by WHAT          cgroup (default: every workload as recorded),\n"
+	"                         container (container rows, one per container id)\n"
+	"                         or vm (VM processes, one per pid and name)\n"
+	"  -s, --sort KEY         cpu (default), iops, packets, cycles-per-io,\n"
+	"                         exits-per-io, p99 (largest first) or name\n"
+	"  -t, --top N            only the first N rows: the N costliest by CPU\n"
+	"  -o, --output FILE      write to FILE instead of standard output\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"Exit status: 0 report written (also from a damaged recording), 1 the\n"
+	"recording cannot be read or the report cannot be written, 2 bad arguments.\n"
+	"\n"
+	"Examples:\n"
+	"  iotrace record -D 600 -o run.iotr; iotrace report run.iotr\n"
+	"  iotrace report run.iotr --by container --top 10 --format json\n";
+
+enum cli_result cli_parse_report(int argc, char **argv, struct report_opts *o, char *err,
+				 size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "top", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const char *const sorts[] = {
+		[REPORT_SORT_CPU] = "cpu",
+		[REPORT_SORT_IOPS] = "iops",
+		[REPORT_SORT_PACKETS] = "packets",
+		[REPORT_SORT_CYCLES_PER_IO] = "cycles-per-io",
+		[REPORT_SORT_EXITS_PER_IO] = "exits-per-io",
+		[REPORT_SORT_P99] = "p99",
+		[REPORT_SORT_NAME] = "name",
+	};
+	struct trace_opts unused;
+	char *end;
+	int c;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	o->format = REPORT_TABLE;
+	o->by = REPORT_BY_CGROUP;
+	o->sort = REPORT_SORT_CPU;
+	parse_begin(&unused, err);
+	while ((c = getopt_long(argc, argv, ":f:b:s:t:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "table")) {
+				o->format = REPORT_TABLE;
+			} else if (!strcmp(optarg, "json")) {
+				o->format = REPORT_JSON;
+			} else if (!strcmp(optarg, "csv")) {
+				o->format = REPORT_CSV;
+			} else {
+				snprintf(err, errlen, "--format: '%s' is not table, json or csv",
+					 optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case 'b':
+			if (!strcmp(optarg, "cgroup")) {
+				o->by = REPORT_BY_CGROUP;
+			} else if (!strcmp(optarg, "container")) {
+				o->by = REPORT_BY_CONTAINER;
+			} else if (!strcmp(optarg, "vm")) {
+				o->by = REPORT_BY_VM;
+			} else {
+				snprintf(err, errlen, "--by: '%s' is not cgroup, container or vm",
+					 optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case 's':
+			for (i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
+				if (!strcmp(optarg, sorts[i]))
+					break;
+			if (i == sizeof(sorts) / sizeof(sorts[0])) {
+				snprintf(err, errlen,
+					 "--sort: '%s' is not cpu, iops, packets, cycles-per-io, "
+					 "exits-per-io, p99 or name",
+					 optarg);
+				return CLI_ERROR;
+			}
+			o->sort = (enum report_sort)i;
+			break;
+		case 't':
+			errno = 0;
+			o->top = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->top < 1) {
+				snprintf(err, errlen, "--top: '%s' is not a number >= 1", optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case 'o':
+			if (!*optarg) {
+				snprintf(err, errlen, "--output: empty file name");
+				return CLI_ERROR;
+			}
+			o->output = optarg;
+			break;
+		case 'h':
+			return CLI_HELP;
+		default:
+			return parse_tail(c, argc, argv, err, errlen);
+		}
+	}
+	if (optind >= argc) {
+		snprintf(err, errlen, "missing the recording to read (iotrace report FILE.iotr)");
+		return CLI_ERROR;
+	}
+	o->input = argv[optind++];
+	if (!*o->input) {
+		snprintf(err, errlen, "empty recording file name");
+		return CLI_ERROR;
+	}
+	return parse_tail(-1, argc, argv, err, errlen);
+}
+
 enum cli_result cli_parse_top(int argc, char **argv, struct top_opts *o, char *err, size_t errlen)
 {
 	static const struct option longopts[] = {
@@ -335,6 +470,134 @@ enum cli_result cli_parse_top(int argc, char **argv, struct top_opts *o, char *e
 		}
 	}
 	return parse_tail(-1, argc, argv, err, errlen);
+}
+
+const char cli_serve_usage[] =
+	"Usage: iotrace serve [OPTIONS]\n"
+	"\n"
+	"Export every workload's run totals (CPU time and cycles, block and network\n"
+	"I/O, block latency histogram, a VM's exits) and iotrace's own figures as\n"
+	"Prometheus metrics: over HTTP at /metrics, read from the kernel at each\n"
+	"scrape, and/or as DIR/iotrace.prom for node_exporter's textfile collector,\n"
+	"rewritten (temporary file, then rename) every interval.  The metrics are\n"
+	"described in docs/metrics.md.\n"
+	"\n"
+	"Options:\n"
+	"  -l, --listen ADDR      serve http://ADDR/metrics; ADDR is HOST:PORT\n"
+	"                         (127.0.0.1:9464, [::1]:9464, or :9464 for every\n"
+	"                         address; port 0: any free port).  Default\n"
+	"                         " CLI_SERVE_DEFAULT_LISTEN " unless --textfile is given\n"
+	"  -t, --textfile DIR     write DIR/iotrace.prom every interval (node_exporter\n"
+	"                         --collector.textfile.directory); removed at exit\n"
+	"  -i, --interval SEC     seconds between reads of the kernel tables, and\n"
+	"                         textfile writes (default 5; 0.1 to 3600)\n" SHARED_OPTIONS_HELP
+	"\n"
+	"Examples:\n"
+	"  iotrace serve --listen 127.0.0.1:9464\n"
+	"  iotrace serve --textfile /var/lib/prometheus/node-exporter --interval 15\n";
+
+/*
+ * HOST:PORT, [V6HOST]:PORT or :PORT, PORT 0 to 65535.  0, or -1 with err
+ * set.  The host is only split off here; serve resolves it.
+ */
+static int parse_listen(const char *arg, struct serve_opts *o, char *err, size_t errlen)
+{
+	const char *colon, *host = arg, *port;
+	size_t hlen;
+	char *end;
+	long p;
+
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close || close[1] != ':')
+			goto bad;
+		host = arg + 1;
+		hlen = (size_t)(close - host);
+		port = close + 2;
+		if (!hlen)
+			goto bad;
+	} else {
+		colon = strrchr(arg, ':');
+		if (!colon || memchr(arg, ':', (size_t)(colon - arg)))
+			goto bad; /* no port, or an IPv6 address without brackets */
+		hlen = (size_t)(colon - arg);
+		port = colon + 1;
+	}
+	if (hlen >= sizeof(o->listen_host))
+		goto bad;
+	errno = 0;
+	p = strtol(port, &end, 10);
+	if (*port < '0' || *port > '9' || *end || errno || p > 65535) {
+		snprintf(err, errlen, "--listen: '%s': the port is not a number from 0 to 65535",
+			 arg);
+		return -1;
+	}
+	memcpy(o->listen_host, host, hlen);
+	o->listen_host[hlen] = '\0';
+	o->listen_port = (unsigned int)p;
+	o->listen = arg;
+	return 0;
+bad:
+	snprintf(err, errlen,
+		 "--listen: '%s' is not HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464, :9464)", arg);
+	return -1;
+}
+
+enum cli_result cli_parse_serve(int argc, char **argv, struct serve_opts *o, char *err,
+				size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "textfile", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		TRACE_LONGOPTS,
+		{ 0 },
+	};
+	int c, taken;
+
+	memset(o, 0, sizeof(*o));
+	o->interval_s = 5.0;
+	parse_begin(&o->t, err);
+	while ((c = getopt_long(argc, argv, ":l:t:i:c:vh", longopts, NULL)) != -1) {
+		taken = parse_trace_option(c, optarg, &o->t, err, errlen);
+		if (taken < 0)
+			return CLI_ERROR;
+		if (taken)
+			continue;
+		switch (c) {
+		case 'l':
+			if (parse_listen(optarg, o, err, errlen))
+				return CLI_ERROR;
+			break;
+		case 't':
+			if (!*optarg) {
+				snprintf(err, errlen, "--textfile: empty directory name");
+				return CLI_ERROR;
+			}
+			o->textfile_dir = optarg;
+			break;
+		case 'i':
+			if (parse_seconds(optarg, 0.1, 3600, &o->interval_s)) {
+				snprintf(
+					err, errlen,
+					"--interval: '%s' is not a number of seconds from 0.1 to 3600",
+					optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case 'h':
+			return CLI_HELP;
+		default:
+			return parse_tail(c, argc, argv, err, errlen);
+		}
+	}
+	if (parse_tail(-1, argc, argv, err, errlen) != CLI_OK)
+		return CLI_ERROR;
+	if (!o->listen && !o->textfile_dir &&
+	    parse_listen(CLI_SERVE_DEFAULT_LISTEN, o, err, errlen))
+		return CLI_ERROR;
+	return CLI_OK;
 }
 
 const char cli_doctor_usage[] =

@@ -8,6 +8,7 @@
 
 #include "loader.h"
 #include "output.h"
+#include "report_agg.h"
 
 #define CLI_MAX_CGROUPS 64
 
@@ -52,11 +53,52 @@ enum cli_result {
 enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, char *err,
 				 size_t errlen);
 
+/* `iotrace report FILE.iotr`: what to print from a recording. */
+enum report_format {
+	REPORT_TABLE,
+	REPORT_JSON,
+	REPORT_CSV,
+};
+
+struct report_opts {
+	const char *input; /* the recording */
+	enum report_format format;
+	enum report_by by;
+	enum report_sort sort;
+	long top; /* show the first N rows; 0: all */
+	const char *output; /* NULL: stdout */
+};
+
+/* argv[0] is "report"; exactly one FILE argument. */
+enum cli_result cli_parse_report(int argc, char **argv, struct report_opts *o, char *err,
+				 size_t errlen);
+extern const char cli_report_usage[];
+
 /* argv[0] is "top".  batch is set by -b only; the caller adds the no-tty rule. */
 enum cli_result cli_parse_top(int argc, char **argv, struct top_opts *o, char *err, size_t errlen);
 
+/* `iotrace serve`: a Prometheus endpoint, a node_exporter textfile, or both. */
+#define CLI_SERVE_DEFAULT_LISTEN "127.0.0.1:9464"
+
+struct serve_opts {
+	const char *listen; /* HOST:PORT as given; NULL: no HTTP endpoint */
+	char listen_host[256]; /* "127.0.0.1", "::1" (brackets gone); "": every address */
+	unsigned int listen_port; /* 0: any free port */
+	const char *textfile_dir; /* NULL: no textfile */
+	double interval_s; /* between reads of the kernel tables, and textfile writes */
+	struct trace_opts t;
+};
+
+/*
+ * argv[0] is "serve".  Without --listen or --textfile, listens on
+ * CLI_SERVE_DEFAULT_LISTEN.  Only the syntax of --listen is checked here.
+ */
+enum cli_result cli_parse_serve(int argc, char **argv, struct serve_opts *o, char *err,
+				size_t errlen);
+
 extern const char cli_record_usage[];
 extern const char cli_top_usage[];
+extern const char cli_serve_usage[];
 extern const char cli_main_usage[];
 
 /* `iotrace doctor`: the trace options only decide how the programs load. */

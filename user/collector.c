@@ -208,6 +208,22 @@ static int read_prog_stats(struct collector *c)
 	return 0;
 }
 
+int collector_prog_stat(const struct collector *c, int i, struct collector_prog_stat *st)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (i < 0 || i >= c->l->nlinks)
+		return -EINVAL;
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(c->l->progs[i]), &info, &len))
+		return -errno;
+	st->name = bpf_program__name(c->l->progs[i]);
+	st->run_ns = info.run_time_ns;
+	st->runs = info.run_cnt;
+	st->recursion_misses = info.recursion_misses;
+	return 0;
+}
+
 static int read_counters(struct collector *c)
 {
 	const __u64 *v = c->vals;

@@ -62,4 +62,17 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
  */
 int collector_inflight(struct collector *c, uint64_t *n);
 
+/* One attached program's own figures, cumulative as the kernel keeps them. */
+struct collector_prog_stat {
+	const char *name; /* the program's name in the object */
+	uint64_t run_ns, runs; /* with BPF statistics on (else what they were when on) */
+	uint64_t recursion_misses;
+};
+
+/*
+ * The figures of attached program i (0 <= i < c->l->nlinks), read from the
+ * kernel now (one bpf_obj_get_info_by_fd).  0 or -errno.
+ */
+int collector_prog_stat(const struct collector *c, int i, struct collector_prog_stat *st);
+
 #endif

@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "doctor.h"
 #include "record.h"
+#include "report.h"
+#include "serve.h"
 #include "top.h"
 #include "version.h"
 
@@ -29,12 +31,20 @@ int main(int argc, char **argv)
 			fputs(cli_record_usage, stdout);
 			return 0;
 		}
+		if (argc > 2 && !strcmp(argv[2], "report")) {
+			fputs(cli_report_usage, stdout);
+			return 0;
+		}
 		if (argc > 2 && !strcmp(argv[2], "doctor")) {
 			fputs(cli_doctor_usage, stdout);
 			return 0;
 		}
 		if (argc > 2 && !strcmp(argv[2], "top")) {
 			fputs(cli_top_usage, stdout);
+			return 0;
+		}
+		if (argc > 2 && !strcmp(argv[2], "serve")) {
+			fputs(cli_serve_usage, stdout);
 			return 0;
 		}
 		fputs(cli_main_usage, stdout);
@@ -50,6 +60,10 @@ int main(int argc, char **argv)
 		return cmd_top(argc - 1, argv + 1);
 	if (!strcmp(cmd, "doctor"))
 		return cmd_doctor(argc - 1, argv + 1);
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "iotrace: unknown command '%s'\n%s", cmd, cli_main_usage);
 	return 2;
 }

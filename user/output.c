@@ -347,6 +347,16 @@ static void csv_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void out_json_str(FILE *f, const char *s)
+{
+	json_str(f, s);
+}
+
+void out_csv_str(FILE *f, const char *s)
+{
+	csv_str(f, s);
+}
+
 static void csv_num(FILE *f, double v, int prec, bool neg_is_null)
 {
 	if (isfinite(v) && !(neg_is_null && v < 0))

@@ -154,4 +154,12 @@ void out_format_ts(const struct timespec *ts, char *buf, size_t len);
 /* The CSV header line (without newline), for tests and docs. */
 const char *out_csv_header(void);
 
+/*
+ * The escaping the rows use, for other writers of the same conventions
+ * (iotrace report): a JSON string (null for NULL), a CSV field (empty for
+ * NULL, RFC 4180 quoting).
+ */
+void out_json_str(FILE *f, const char *s);
+void out_csv_str(FILE *f, const char *s);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "iotr.h"
@@ -223,6 +224,7 @@ int cmd_record(int argc, char **argv)
 	struct recorder r = { .o = &o, .s = SESSION_INIT };
 	struct session_opts so = { 0 };
 	sigset_t stopset;
+	bool created = false;
 	char err[2048];
 	int ret = 1;
 
@@ -248,6 +250,7 @@ int cmd_record(int argc, char **argv)
 	 * created here and written from the start once the session is open.
 	 */
 	if (o.output) {
+		created = access(o.output, F_OK) != 0;
 		r.f = fopen(o.output, "w");
 		if (!r.f) {
 			fprintf(stderr, "iotrace: cannot open output file %s: %s\n", o.output,
@@ -314,6 +317,9 @@ out:
 		fprintf(stderr, "iotrace: cannot write to %s: %s\n", o.output, strerror(errno));
 		ret = 1;
 	}
+	/* A recording never begun: leave no empty file that we made. */
+	if (o.format == REC_IOTR && !r.rec && created)
+		unlink(o.output);
 	if (r.rec) {
 		uint32_t blocks = iotr_writer_blocks(r.rec);
 		int e = iotr_writer_close(r.rec);

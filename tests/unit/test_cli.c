@@ -199,6 +199,134 @@ static void test_top_errors(void **state)
 	check_bad_cases(parse_top, "top", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+static struct report_opts ro;
+
+static enum cli_result parse_report(int argc, char **argv)
+{
+	return cli_parse_report(argc, argv, &ro, err, sizeof(err));
+}
+
+static void test_report_defaults_and_options(void **state)
+{
+	char *none[] = { "report", "run.iotr" };
+	char *all[] = { "report", "--format", "json", "--by", "container", "-s",
+			"p99",	  "run.iotr", "-t",   "5",    "-o",	   "out.json" };
+	char *vm[] = { "report", "-f", "csv", "-b", "vm", "--sort=name", "--top=1", "x.iotr" };
+	char *help[] = { "report", "--help" };
+
+	(void)state;
+	assert_int_equal(parse_report(ARGC(none), none), CLI_OK);
+	assert_string_equal(ro.input, "run.iotr");
+	assert_int_equal(ro.format, REPORT_TABLE);
+	assert_int_equal(ro.by, REPORT_BY_CGROUP);
+	assert_int_equal(ro.sort, REPORT_SORT_CPU);
+	assert_int_equal(ro.top, 0);
+	assert_null(ro.output);
+	assert_int_equal(parse_report(ARGC(all), all), CLI_OK);
+	assert_string_equal(ro.input, "run.iotr");
+	assert_int_equal(ro.format, REPORT_JSON);
+	assert_int_equal(ro.by, REPORT_BY_CONTAINER);
+	assert_int_equal(ro.sort, REPORT_SORT_P99);
+	assert_int_equal(ro.top, 5);
+	assert_string_equal(ro.output, "out.json");
+	assert_int_equal(parse_report(ARGC(vm), vm), CLI_OK);
+	assert_int_equal(ro.format, REPORT_CSV);
+	assert_int_equal(ro.by, REPORT_BY_VM);
+	assert_int_equal(ro.sort, REPORT_SORT_NAME);
+	assert_int_equal(ro.top, 1);
+	assert_int_equal(parse_report(ARGC(help), help), CLI_HELP);
+}
+
+static void test_report_errors(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ { "run.iotr", "--format", "xml" }, "'xml'" },
+		{ { "run.iotr", "--format", "iotr" }, "--format" },
+		{ { "run.iotr", "--by", "pod" }, "--by" },
+		{ { "run.iotr", "--sort", "cost" }, "--sort" },
+		{ { "run.iotr", "--top", "0" }, "--top" },
+		{ { "run.iotr", "--top", "-3" }, "--top" },
+		{ { "run.iotr", "-t", "2x" }, "'2x'" },
+		{ { "run.iotr", "--output", "" }, "--output" },
+		{ { "run.iotr", "--interval", "1" }, "--interval" },
+		{ { "run.iotr", "--top" }, "needs a value" },
+		{ { "run.iotr", "other.iotr" }, "'other.iotr'" },
+		{ { "--format", "json" }, "missing the recording" },
+		{ { "" }, "empty recording file name" },
+	};
+
+	(void)state;
+	check_bad_cases(parse_report, "report", cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static struct serve_opts so;
+
+static enum cli_result parse_serve(int argc, char **argv)
+{
+	return cli_parse_serve(argc, argv, &so, err, sizeof(err));
+}
+
+static void test_serve_defaults_and_options(void **state)
+{
+	char *def[] = { "serve" };
+	char *all[] = { "serve", "--listen", "[::1]:0", "-t", "/tmp/tf", "-i", "0.5", "-c", "/a" };
+	char *tf[] = { "serve", "--textfile=/var/tf" };
+	char *any[] = { "serve", "-l", ":9100" };
+
+	(void)state;
+	assert_int_equal(parse_serve(1, def), CLI_OK);
+	assert_string_equal(so.listen, CLI_SERVE_DEFAULT_LISTEN);
+	assert_string_equal(so.listen_host, "127.0.0.1");
+	assert_int_equal(so.listen_port, 9464);
+	assert_null(so.textfile_dir);
+	assert_true(so.interval_s == 5.0);
+	assert_int_equal(so.t.prog, PROG_AUTO);
+
+	assert_int_equal(parse_serve(ARGC(all), all), CLI_OK);
+	assert_string_equal(so.listen, "[::1]:0");
+	assert_string_equal(so.listen_host, "::1");
+	assert_int_equal(so.listen_port, 0);
+	assert_string_equal(so.textfile_dir, "/tmp/tf");
+	assert_true(so.interval_s == 0.5);
+	assert_int_equal(so.t.ncgroups, 1);
+
+	/* A textfile alone: no HTTP endpoint. */
+	assert_int_equal(parse_serve(ARGC(tf), tf), CLI_OK);
+	assert_null(so.listen);
+	assert_string_equal(so.textfile_dir, "/var/tf");
+
+	assert_int_equal(parse_serve(ARGC(any), any), CLI_OK);
+	assert_string_equal(so.listen_host, "");
+	assert_int_equal(so.listen_port, 9100);
+}
+
+static void test_serve_errors(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ { "--listen", "127.0.0.1" }, "is not HOST:PORT" },
+		{ { "--listen", "127.0.0.1:" }, "the port" },
+		{ { "--listen", "127.0.0.1:65536" }, "the port" },
+		{ { "--listen", "127.0.0.1:-1" }, "the port" },
+		{ { "--listen", "127.0.0.1:+80" }, "the port" },
+		{ { "--listen", "127.0.0.1:http" }, "'127.0.0.1:http'" },
+		{ { "--listen", "::1:9464" }, "is not HOST:PORT" },
+		{ { "--listen", "[::1]9464" }, "is not HOST:PORT" },
+		{ { "--listen", "[]:9464" }, "is not HOST:PORT" },
+		{ { "--listen", "" }, "--listen" },
+		{ { "--textfile", "" }, "--textfile" },
+		{ { "--interval", "0" }, "--interval" },
+		{ { "-i", "x" }, "'x'" },
+		{ { "--format", "json" }, "--format" },
+		{ { "--listen" }, "needs a value" },
+		{ { "stray" }, "'stray'" },
+	};
+	char *help[] = { "serve", "-h" };
+
+	(void)state;
+	check_bad_cases(parse_serve, "serve", cases, sizeof(cases) / sizeof(cases[0]));
+	assert_int_equal(parse_serve(ARGC(help), help), CLI_HELP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +338,10 @@ int main(void)
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_too_many_cgroups),
+		cmocka_unit_test(test_report_defaults_and_options),
+		cmocka_unit_test(test_report_errors),
+		cmocka_unit_test(test_serve_defaults_and_options),
+		cmocka_unit_test(test_serve_errors),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
