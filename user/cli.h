@@ -33,6 +33,7 @@ struct record_opts {
 	double duration_s; /* 0: until SIGINT or SIGTERM */
 	enum record_format format;
 	const char *output; /* NULL: stdout */
+	bool no_bpf_stats; /* leave BPF run-time statistics off (own cost not shown) */
 	struct trace_opts t;
 };
 

@@ -441,6 +441,40 @@ int out_row(struct out_writer *w, const struct out_row *r)
 	return stream_status(w->f);
 }
 
+/*
+ * iotrace's own cost: "bpf":{"stats","run_ns","runs","cpu_pct","programs"}.
+ * With the statistics off the figures are null, never 0.
+ */
+static void json_self_bpf(FILE *f, const struct out_self *s)
+{
+	if (!s->bpf_stats) {
+		fputs(",\"bpf\":{\"stats\":false,\"run_ns\":null,\"runs\":null,\"cpu_pct\":null,"
+		      "\"programs\":null}",
+		      f);
+		return;
+	}
+	fprintf(f,
+		",\"bpf\":{\"stats\":true,\"run_ns\":%" PRIu64 ",\"runs\":%" PRIu64 ",\"cpu_pct\":",
+		s->bpf_run_ns, s->bpf_runs);
+	json_num(f, s->interval_s > 0 ? s->bpf_run_ns / (s->interval_s * 1e7) : -1, 3, true);
+	fputs(",\"programs\":", f);
+	if (!s->progs) {
+		fputs("null}", f);
+		return;
+	}
+	fputc('[', f);
+	for (size_t i = 0; i < s->nprogs; i++) {
+		fprintf(f, "%s{\"name\":", i ? "," : "");
+		json_str(f, s->progs[i].name);
+		fprintf(f, ",\"runs\":%" PRIu64 ",\"run_ns\":%" PRIu64 ",\"ns_per_run\":",
+			s->progs[i].runs, s->progs[i].run_ns);
+		json_num(f, s->progs[i].runs ? (double)s->progs[i].run_ns / s->progs[i].runs : -1,
+			 1, true);
+		fputc('}', f);
+	}
+	fputs("]}", f);
+}
+
 int out_self(struct out_writer *w, const struct out_self *s)
 {
 	char ts[64];
@@ -469,6 +503,8 @@ int out_self(struct out_writer *w, const struct out_self *s)
 		fprintf(w->f, "%" PRId64, s->inflight_at_exit);
 	fprintf(w->f, ",\"net_owners_full\":%" PRIu64 ",\"net_off\":", s->net_owners_full);
 	json_str(w->f, s->net_off);
-	fprintf(w->f, ",\"devices_untracked\":%" PRIu64 "}\n", s->devices_untracked);
+	fprintf(w->f, ",\"devices_untracked\":%" PRIu64, s->devices_untracked);
+	json_self_bpf(w->f, s);
+	fputs("}\n", w->f);
 	return stream_status(w->f);
 }

@@ -113,6 +113,12 @@ struct out_row {
 	const struct out_vm *vm; /* rows of kind "vm" only; NULL otherwise */
 };
 
+/* One BPF program's run count and run time (kernel BPF statistics). */
+struct out_prog {
+	const char *name;
+	uint64_t runs, run_ns;
+};
+
 /* iotrace's own accounting problems over an interval (JSON only). */
 struct out_self {
 	struct timespec ts;
@@ -132,6 +138,11 @@ struct out_self {
 	const char *net_off; /* why network figures are off; NULL: on */
 	uint64_t blk_dev_full; /* device splits lost: the kernel's (workload, device) table full */
 	uint64_t devices_untracked; /* a workload's device list was full */
+	/* iotrace's own BPF run time (kernel BPF statistics); all null when !bpf_stats. */
+	bool bpf_stats;
+	uint64_t bpf_run_ns, bpf_runs; /* all programs, over the line's period */
+	const struct out_prog *progs; /* per program, since attach; NULL: not listed */
+	size_t nprogs;
 };
 
 struct out_writer {

@@ -32,6 +32,7 @@ struct recorder {
 	struct out_writer out;
 	FILE *f; /* JSON or CSV lines; NULL when recording */
 	struct iotr_writer *rec; /* the recording; NULL for lines */
+	struct out_prog *progs; /* the summary's per-program figures, nlinks of them */
 	double run_s;
 };
 
@@ -41,6 +42,35 @@ static double mono_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * iotrace's own BPF run time: over the interval, or over the run with each
+ * program's figures (always = the run's last self line).
+ */
+static void fill_bpf(struct recorder *r, struct out_self *self, bool always)
+{
+	const struct collector *c = &r->s.coll;
+	struct collector_prog_stat st;
+	size_t n = 0;
+
+	self->bpf_stats = r->s.loader.stats_fd >= 0;
+	if (!self->bpf_stats)
+		return;
+	self->bpf_run_ns = always ? c->prog_run_ns : c->prog_run_ns_delta;
+	self->bpf_runs = always ? c->prog_runs : c->prog_runs_delta;
+	if (!always || !r->progs)
+		return;
+	for (int i = 0; i < r->s.loader.nlinks; i++) {
+		if (collector_prog_stat(c, i, &st))
+			continue;
+		r->progs[n].name = st.name;
+		r->progs[n].runs = st.runs;
+		r->progs[n].run_ns = st.run_ns;
+		n++;
+	}
+	self->progs = r->progs;
+	self->nprogs = n;
 }
 
 /*
@@ -58,6 +88,7 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 		return 0;
 	if (always && collector_inflight(&r->s.coll, &inflight) == 0)
 		self.inflight_at_exit = (int64_t)inflight;
+	fill_bpf(r, &self, always);
 	if (r->rec) {
 		struct iotr_self rs;
 
@@ -277,8 +308,14 @@ int cmd_record(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	so.t = &o.t;
+	so.bpf_stats = !o.no_bpf_stats;
 	if (session_open(&r.s, &so))
 		goto out;
+	r.progs = calloc(r.s.loader.nlinks ? r.s.loader.nlinks : 1, sizeof(*r.progs));
+	if (!r.progs) {
+		fprintf(stderr, "iotrace: out of memory\n");
+		goto out;
+	}
 	if (o.format == REC_IOTR) {
 		struct iotr_info info = {
 			.tsc_hz = r.s.tsc_hz,
@@ -333,5 +370,6 @@ out:
 		}
 	}
 	rows_vm_buf_free(r.vmrow);
+	free(r.progs);
 	return ret;
 }

@@ -120,4 +120,17 @@ assert_gt "$(sf "$rel_b" .cpu.cycles)" 0 "B cycles > 0"
 assert_gt "$(sf "$rel_a" .derived.cycles_per_io)" 0 \
 	"A derived.cycles_per_io non-null, > 0"
 
+# ---- iotrace's own cost --------------------------------------------------------
+
+# The run's last self line: BPF statistics on, and every program's runs.
+self=$(grep '"type":"self"' "$out" | tail -n 1)
+assert_eq "$(jq -r '.bpf.stats' <<<"$self")" true "self: BPF run-time statistics on"
+# Per program is read just after the total: never fewer runs.
+assert_eq "$(jq -r '(.bpf.programs | map(.runs) | add) >= .bpf.runs and .bpf.runs > 0' <<<"$self")" \
+	true "self: the programs' runs add up to (at least) the total"
+assert_ge "$(jq -r '.bpf.programs[] | select(.name | test("^block_rq_complete_")) | .runs' <<<"$self")" \
+	$((READS + WRITES)) "self: block_rq_complete ran at least once per I/O of A"
+assert_gt "$(jq -r '.bpf.programs[] | select(.name | test("^block_rq_complete_")) | .ns_per_run' \
+	<<<"$self")" 0 "self: block_rq_complete's cost per run"
+
 finish

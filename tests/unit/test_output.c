@@ -183,7 +183,15 @@ static const char self_json[] =
 	"\"vm_full\":10,\"blk_dev_full\":13},\"recovered\":8,"
 	"\"unattributed\":{\"rq_no_owner\":4,\"unseen_complete\":5},"
 	"\"cgroups_untracked\":18446744073709551615,\"vms_untracked\":11,\"inflight_at_exit\":9,"
-	"\"net_owners_full\":12,\"net_off\":null,\"devices_untracked\":14}\n";
+	"\"net_owners_full\":12,\"net_off\":null,\"devices_untracked\":14,"
+	"\"bpf\":{\"stats\":false,\"run_ns\":null,\"runs\":null,\"cpu_pct\":null,"
+	"\"programs\":null}}\n";
+
+/* The same line with the statistics on: the interval's totals, and per program. */
+static const char self_bpf_json[] =
+	"\"bpf\":{\"stats\":true,\"run_ns\":25000000,\"runs\":400000,\"cpu_pct\":2.500,"
+	"\"programs\":[{\"name\":\"sched_switch_btf\",\"runs\":400000,\"run_ns\":25000000,"
+	"\"ns_per_run\":62.5},{\"name\":\"idle\",\"runs\":0,\"run_ns\":0,\"ns_per_run\":null}]}}\n";
 
 static const char csv_header[] =
 	"type,ts,interval_s,workload.kind,workload.cgroup_id,workload.cgroup_path,"
@@ -535,7 +543,7 @@ static void test_json_parses_with_jq(void **state)
 			   "[\"type\",\"ts\",\"interval_s\",\"lost\","
 			   "\"recovered\",\"unattributed\",\"cgroups_untracked\",\"vms_untracked\","
 			   "\"inflight_at_exit\",\"net_owners_full\",\"net_off\","
-			   "\"devices_untracked\"]' >/dev/null",
+			   "\"devices_untracked\",\"bpf\"]' >/dev/null",
 			s.buf, NULL, 0),
 		0);
 	sink_close(&s);
@@ -632,6 +640,10 @@ static void test_csv_quoting(void **state)
 
 static void test_self(void **state)
 {
+	static const struct out_prog progs[] = {
+		{ "sched_switch_btf", 400000, 25000000 },
+		{ "idle", 0, 0 },
+	};
 	struct out_writer w;
 	struct out_self sl = self_line();
 	struct out_row r = idle_row();
@@ -644,6 +656,19 @@ static void test_self(void **state)
 	assert_int_equal(out_self(&w, &sl), 0);
 	assert_string_equal(sink_text(&s), self_json);
 	sink_close(&s);
+
+	sink_open(&s);
+	out_init(&w, s.f, OUT_JSON);
+	sl.bpf_stats = true;
+	sl.bpf_run_ns = 25000000;
+	sl.bpf_runs = 400000;
+	sl.progs = progs;
+	sl.nprogs = 2;
+	assert_int_equal(out_self(&w, &sl), 0);
+	assert_non_null(strstr(sink_text(&s), ",\"devices_untracked\":14,\"bpf\""));
+	assert_string_equal(strstr(sink_text(&s), "\"bpf\""), self_bpf_json);
+	sink_close(&s);
+	sl = self_line();
 
 	sink_open(&s);
 	out_init(&w, s.f, OUT_CSV);
