@@ -158,7 +158,7 @@ done
 created=0
 secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
-if tr -d '\r' <"$console" | grep -qx "iotrace-vm: done reads=$reads writes=$writes"; then
+if grep -qx "iotrace-vm: done reads=$reads writes=$writes" <<<"$(tr -d '\r' <"$console")"; then
 	tr -d '\r' <"$console" | grep '^iotrace-vm: '
 	echo "libvirt-vm: guest done in $secs s (io=$io)"
 	exit 0

@@ -102,7 +102,7 @@ qpid=""
 secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 # The console is CRLF; only a whole marker line counts.
-if tr -d '\r' <"$log" | grep -qx "iotrace-vm: done reads=$reads writes=$writes"; then
+if grep -qx "iotrace-vm: done reads=$reads writes=$writes" <<<"$(tr -d '\r' <"$log")"; then
 	tr -d '\r' <"$log" | grep '^iotrace-vm: '
 	echo "qemu-vm: guest done in $secs s (aio mode $aio)"
 	exit 0

@@ -254,7 +254,9 @@ lock_qemu_in_memory() {
 	local q libdir d m
 	local -a extra=("$(readlink -f /etc/localtime)")
 	q=$(readlink -f "$(command -v qemu-system-x86_64)")
-	ldd "$q" | grep -q '=> /' || fatal "ldd $q listed no libraries"
+	# Not `ldd | grep -q`: grep leaving early kills ldd with SIGPIPE, which
+	# pipefail turns into a failure (seen in CI).
+	[[ $(ldd "$q") == *'=> /'* ]] || fatal "ldd $q listed no libraries"
 	libdir=$(dirname "$(ldd "$q" | awk '$1 == "libc.so.6" { print $3 }')")
 	for d in "$libdir/qemu" "${q%/bin/*}/share/qemu" /usr/share/seabios; do
 		[[ ! -d $d ]] || extra+=("$d")

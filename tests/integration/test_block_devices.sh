@@ -92,7 +92,7 @@ tmux_kill() {
 	tmux kill-session -t "$SESSION" 2>/dev/null || true
 }
 screen_has() {
-	tmux capture-pane -p -t "$SESSION" | grep -qE -- "$1"
+	grep -qE -- "$1" <<<"$(tmux capture-pane -p -t "$SESSION")"
 }
 # wait_for WHAT TIMEOUT_S CMD...: until CMD succeeds; one assertion.
 wait_for() {

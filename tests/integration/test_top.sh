@@ -85,7 +85,7 @@ only_row_is() {
 }
 
 screen_has() {
-	screen | grep -qF -- "$1"
+	grep -qF -- "$1" <<<"$(screen)"
 }
 
 exited() {

@@ -53,7 +53,7 @@ export LIBVIRT_DEFAULT_URI=qemu:///system
 require_root
 require_cmd jq losetup qemu-system-x86_64 vmtouch ldd virsh libvirtd virtlogd setpriv
 require_exec "$IOTRACE"
-qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg ||
+grep -qx tcg <<<"$(qemu-system-x86_64 -accel help 2>/dev/null)" ||
 	fatal "qemu-system-x86_64 has no TCG accelerator ('-accel help' does not list tcg)"
 
 vm=$TEST_TMP/vm

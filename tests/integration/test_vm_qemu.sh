@@ -61,7 +61,7 @@ PROBES=3 # QEMU 7.2's alignment probes on a cache=none image, see above
 require_root
 require_cmd jq losetup qemu-system-x86_64 vmtouch ldd
 require_exec "$IOTRACE"
-qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg ||
+grep -qx tcg <<<"$(qemu-system-x86_64 -accel help 2>/dev/null)" ||
 	fatal "qemu-system-x86_64 has no TCG accelerator ('-accel help' does not list tcg)"
 
 # The test VM: built (or found up to date) by mkvm.sh, then copied to tmpfs.
