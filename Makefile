@@ -76,7 +76,7 @@ BPFTEST_BINS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(BPFTEST_SRCS))
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(patsubst tools/%.c,$(OUTPUT)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps test unit bench fuzz clean format check-format
+.PHONY: all deps test unit bench soak fuzz clean format check-format
 all: $(OUTPUT)/iotrace $(TOOL_BINS) $(UNIT_BINS) $(BPFTEST_BINS)
 
 deps:
@@ -172,6 +172,11 @@ unit: $(UNIT_BINS)
 bench: all
 	$(Q)bash tools/bench-block.sh $(OUTPUT)
 	$(Q)bash tools/bench-net.sh $(OUTPUT)
+
+# Not in CI: 30 minutes of the highest IOPS with cgroup churn, printing
+# iotrace's memory, kernel table sizes and losses every minute.
+soak: all
+	$(Q)bash tools/soak.sh $(OUTPUT)
 
 # The recording reader under libFuzzer with ASan and UBSan, from seeds that
 # the generator writes with the real writer: FUZZ_SECONDS of fuzzing (60 by
