@@ -261,6 +261,7 @@ struct cgfs_cache {
 	size_t mask;
 	struct cg_entry *tab;
 	size_t overflow;
+	uint64_t walks; /* refreshes that walked the whole tree */
 };
 
 static size_t slot_of(const struct cgfs_cache *c, uint64_t id)
@@ -538,8 +539,10 @@ int cgfs_cache_refresh(struct cgfs_cache *c)
 		if (!ret)
 			ret = walk_dir(w, 1);
 	}
-	if (!ret)
+	if (!ret) {
+		c->walks++;
 		ret = w->seen > INT_MAX ? INT_MAX : (int)w->seen;
+	}
 	close(w->root);
 	free(w);
 	return ret;
@@ -592,4 +595,9 @@ void cgfs_cache_forget(struct cgfs_cache *c, uint64_t id)
 size_t cgfs_cache_overflow(const struct cgfs_cache *c)
 {
 	return c ? c->overflow : 0;
+}
+
+uint64_t cgfs_cache_walks(const struct cgfs_cache *c)
+{
+	return c ? c->walks : 0;
 }

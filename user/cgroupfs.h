@@ -64,4 +64,11 @@ void cgfs_cache_forget(struct cgfs_cache *c, uint64_t id);
 /* How many cgroups the last refresh could not record for lack of room. */
 size_t cgfs_cache_overflow(const struct cgfs_cache *c);
 
+/*
+ * How many refreshes walked the whole tree so far: a cgroup that existed
+ * before a walk began and that the walk did not record (with no overflow)
+ * is gone.
+ */
+uint64_t cgfs_cache_walks(const struct cgfs_cache *c);
+
 #endif

@@ -2,12 +2,14 @@
 /* Collector: BPF maps -> workload table, once per interval. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +37,7 @@ int collector_init(struct collector *c, struct loader *l)
 
 	memset(c, 0, sizeof(*c));
 	c->veths.fd = -1; /* collector_free() may run before netns_links_init() */
+	c->cg_root_fd = -1;
 	c->l = l;
 	c->cpu_fd = loader_map_fd(l, "cpu_stats");
 	c->blk_fd = loader_map_fd(l, "blk_stats");
@@ -62,22 +65,92 @@ int collector_init(struct collector *c, struct loader *l)
 	return c->vals ? 0 : -ENOMEM;
 }
 
+int collector_use_cgroups(struct collector *c, const char *mount, struct cgfs_cache *cache)
+{
+	int fd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (c->cgfs)
+		close(c->cg_root_fd);
+	c->cg_root_fd = fd;
+	c->cgfs = cache;
+	return 0;
+}
+
 void collector_free(struct collector *c)
 {
+	/* cgfs is set with the descriptor: a collector never set up holds none. */
+	if (c->cgfs)
+		close(c->cg_root_fd);
+	c->cgfs = NULL;
+	c->cg_root_fd = -1;
 	free(c->vals);
 	c->vals = NULL;
 	netdevs_free(&c->devs);
 	netns_links_free(&c->veths);
 }
 
-static int read_cpu_map(struct collector *c, struct wl_table *t)
+/* The per-CPU values in c->vals, summed: one per kernel table. */
+static void sum_cpu(const struct collector *c, uint64_t *ns, uint64_t *cycles)
 {
 	const struct iotrace_cpu_stats *v = c->vals;
+
+	*ns = *cycles = 0;
+	for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+		*ns += v[cpu].cpu_ns;
+		*cycles += v[cpu].cpu_cycles;
+	}
+}
+
+static void sum_blk(const struct collector *c, struct iotrace_blk_stats *sum)
+{
+	const struct iotrace_blk_stats *v = c->vals;
+
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+		sum->rd_ops += v[cpu].rd_ops;
+		sum->wr_ops += v[cpu].wr_ops;
+		sum->rd_bytes += v[cpu].rd_bytes;
+		sum->wr_bytes += v[cpu].wr_bytes;
+		for (int i = 0; i < IOTRACE_LAT_SLOTS; i++)
+			sum->lat_hist[i] += v[cpu].lat_hist[i];
+	}
+}
+
+static void sum_blk_dev(const struct collector *c, struct iotrace_blk_dev_stats *sum)
+{
+	const struct iotrace_blk_dev_stats *v = c->vals;
+
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+		sum->rd_ops += v[cpu].rd_ops;
+		sum->wr_ops += v[cpu].wr_ops;
+		sum->rd_bytes += v[cpu].rd_bytes;
+		sum->wr_bytes += v[cpu].wr_bytes;
+	}
+}
+
+static void sum_net(const struct collector *c, struct iotrace_net_stats *sum)
+{
+	const struct iotrace_net_stats *v = c->vals;
+
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
+		sum->tx_packets += v[cpu].tx_packets;
+		sum->tx_bytes += v[cpu].tx_bytes;
+		sum->rx_packets += v[cpu].rx_packets;
+		sum->rx_bytes += v[cpu].rx_bytes;
+		sum->softirq_ns += v[cpu].softirq_ns;
+	}
+}
+
+static int read_cpu_map(struct collector *c, struct wl_table *t)
+{
 	__u64 key, next, *prev = NULL;
+	uint64_t ns, cycles;
 
 	while (bpf_map_get_next_key(c->cpu_fd, prev, &next) == 0) {
-		uint64_t ns = 0, cycles = 0;
-
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(c->cpu_fd, &key, c->vals)) {
@@ -85,10 +158,7 @@ static int read_cpu_map(struct collector *c, struct wl_table *t)
 				continue;
 			return -errno;
 		}
-		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
-			ns += v[cpu].cpu_ns;
-			cycles += v[cpu].cpu_cycles;
-		}
+		sum_cpu(c, &ns, &cycles);
 		/* A full table is counted by wl_table_get(). */
 		wl_table_feed_cpu(t, key, ns, cycles);
 	}
@@ -97,7 +167,6 @@ static int read_cpu_map(struct collector *c, struct wl_table *t)
 
 static int read_blk_map(struct collector *c, struct wl_table *t)
 {
-	const struct iotrace_blk_stats *v = c->vals;
 	__u64 key, next, *prev = NULL;
 	struct iotrace_blk_stats sum;
 
@@ -109,15 +178,7 @@ static int read_blk_map(struct collector *c, struct wl_table *t)
 				continue;
 			return -errno;
 		}
-		memset(&sum, 0, sizeof(sum));
-		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
-			sum.rd_ops += v[cpu].rd_ops;
-			sum.wr_ops += v[cpu].wr_ops;
-			sum.rd_bytes += v[cpu].rd_bytes;
-			sum.wr_bytes += v[cpu].wr_bytes;
-			for (int i = 0; i < IOTRACE_LAT_SLOTS; i++)
-				sum.lat_hist[i] += v[cpu].lat_hist[i];
-		}
+		sum_blk(c, &sum);
 		wl_table_feed_blk(t, key, &sum);
 	}
 	return errno == ENOENT ? 0 : -errno;
@@ -126,7 +187,6 @@ static int read_blk_map(struct collector *c, struct wl_table *t)
 /* Block I/O per (workload, device): the device list of each workload. */
 static int read_blk_dev_map(struct collector *c, struct wl_table *t)
 {
-	const struct iotrace_blk_dev_stats *v = c->vals;
 	struct iotrace_blk_dev_key key, next, *prev = NULL;
 	struct iotrace_blk_dev_stats sum;
 
@@ -138,13 +198,7 @@ static int read_blk_dev_map(struct collector *c, struct wl_table *t)
 				continue;
 			return -errno;
 		}
-		memset(&sum, 0, sizeof(sum));
-		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
-			sum.rd_ops += v[cpu].rd_ops;
-			sum.wr_ops += v[cpu].wr_ops;
-			sum.rd_bytes += v[cpu].rd_bytes;
-			sum.wr_bytes += v[cpu].wr_bytes;
-		}
+		sum_blk_dev(c, &sum);
 		/* A full table or device list is counted by the table. */
 		wl_table_feed_blk_dev(t, key.cgroup_id, IOTRACE_DEV_MAJOR(key.dev),
 				      IOTRACE_DEV_MINOR(key.dev), &sum);
@@ -154,7 +208,6 @@ static int read_blk_dev_map(struct collector *c, struct wl_table *t)
 
 static int read_net_map(struct collector *c, struct wl_table *t)
 {
-	const struct iotrace_net_stats *v = c->vals;
 	__u64 key, next, *prev = NULL;
 	struct iotrace_net_stats sum;
 
@@ -166,14 +219,7 @@ static int read_net_map(struct collector *c, struct wl_table *t)
 				continue;
 			return -errno;
 		}
-		memset(&sum, 0, sizeof(sum));
-		for (int cpu = 0; cpu < c->l->ncpus; cpu++) {
-			sum.tx_packets += v[cpu].tx_packets;
-			sum.tx_bytes += v[cpu].tx_bytes;
-			sum.rx_packets += v[cpu].rx_packets;
-			sum.rx_bytes += v[cpu].rx_bytes;
-			sum.softirq_ns += v[cpu].softirq_ns;
-		}
+		sum_net(c, &sum);
 		wl_table_feed_net(t, key, &sum);
 	}
 	return errno == ENOENT ? 0 : -errno;
@@ -599,6 +645,211 @@ static int read_vm_net(struct collector *c, struct vm_table *vt)
 	return 0;
 }
 
+/*
+ * Removed cgroups.  A cgroup id is the kernfs inode number of its directory,
+ * never reused while the system runs, so an id whose directory is gone
+ * never comes back.  Entries of removed cgroups are deleted from the
+ * per-cgroup kernel tables once their last figures are in the workload
+ * table (docs/design.md, "Removed cgroups").
+ */
+
+/* Reads between two existence checks of a cgroup that stays idle. */
+#define PRUNE_RECHECK_READS 8
+
+enum cg_state { CG_ALIVE, CG_GONE, CG_UNKNOWN };
+
+/*
+ * Whether e's cgroup still exists: its directory, at the path the cache (or
+ * the table) knows, has e's id as inode number.  A cgroup the cache never
+ * recorded is gone once a complete walk that began after its first read
+ * did not find it; before such a walk it is unknown.
+ */
+static enum cg_state cgroup_state(struct collector *c, const struct wl_entry *e)
+{
+	char path[4096];
+	struct stat st;
+
+	if (cgfs_cache_lookup(c->cgfs, e->id, path, sizeof(path))) {
+		if (!e->path_known) {
+			if (cgfs_cache_walks(c->cgfs) >= e->walk_mark &&
+			    !cgfs_cache_overflow(c->cgfs))
+				return CG_GONE;
+			return CG_UNKNOWN;
+		}
+		snprintf(path, sizeof(path), "%s", e->path);
+	}
+	if (fstatat(c->cg_root_fd, path[1] ? path + 1 : ".", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		/* Another id there: a new cgroup of the same name. */
+		return (uint64_t)st.st_ino == e->id ? CG_ALIVE : CG_GONE;
+	return errno == ENOENT || errno == ENOTDIR ? CG_GONE : CG_ALIVE;
+}
+
+static bool entry_idle(const struct wl_entry *e)
+{
+	for (size_t i = 0; i < e->ndevs; i++)
+		if (e->devs[i].delta.rd_ops || e->devs[i].delta.wr_ops ||
+		    e->devs[i].delta.rd_bytes || e->devs[i].delta.wr_bytes)
+			return false;
+	return wl_counters_zero(&e->delta);
+}
+
+/*
+ * Look at e's cgroup if it is due: idle in this read, not known gone, and
+ * not looked at in the last PRUNE_RECHECK_READS reads unless it was
+ * active since.  true: unknown until the tree is walked again.
+ */
+static bool check_cgroup(struct collector *c, struct wl_entry *e)
+{
+	if (e->absent_read || c->reads < e->next_check)
+		return false;
+	switch (cgroup_state(c, e)) {
+	case CG_ALIVE:
+		e->next_check = c->reads + PRUNE_RECHECK_READS;
+		return false;
+	case CG_GONE:
+		e->absent_read = c->reads;
+		return false;
+	case CG_UNKNOWN:
+		break;
+	}
+	return true;
+}
+
+/* Read and delete one kernel entry in one step.  0, -ENOENT or -errno. */
+static int take_elem(int fd, const void *key, void *vals)
+{
+	if (bpf_map_lookup_and_delete_elem(fd, key, vals) == 0)
+		return 0;
+	if (errno != EINVAL && errno != EOPNOTSUPP && errno != 524 /* ENOTSUPP */)
+		return -errno;
+	/* Before Linux 5.14 (no lookup-and-delete on hashes): two steps. */
+	if (bpf_map_lookup_elem(fd, key, vals))
+		return -errno;
+	return bpf_map_delete_elem(fd, key) ? -errno : 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Delete the kernel entries of the cgroups ids[0..n) (sorted), feeding
+ * each entry's figures as it is deleted.
+ */
+static void prune_entries(struct collector *c, struct wl_table *t, const uint64_t *ids, size_t n)
+{
+	struct iotrace_blk_dev_key key, next, *prev = NULL;
+	struct iotrace_blk_dev_stats dsum;
+	struct iotrace_blk_stats bsum;
+	struct iotrace_net_stats nsum;
+	uint64_t ns, cycles;
+
+	for (size_t i = 0; i < n; i++) {
+		__u64 id = ids[i];
+
+		if (take_elem(c->cpu_fd, &id, c->vals) == 0) {
+			sum_cpu(c, &ns, &cycles);
+			wl_table_feed_cpu(t, id, ns, cycles);
+			c->pruned_entries++;
+		}
+		if (take_elem(c->blk_fd, &id, c->vals) == 0) {
+			sum_blk(c, &bsum);
+			wl_table_feed_blk(t, id, &bsum);
+			c->pruned_entries++;
+		}
+		if (take_elem(c->net_fd, &id, c->vals) == 0) {
+			sum_net(c, &nsum);
+			wl_table_feed_net(t, id, &nsum);
+			c->pruned_entries++;
+		}
+	}
+	/* Every device of theirs, also the ones beyond a workload's list. */
+	while (bpf_map_get_next_key(c->blk_dev_fd, prev, &next) == 0) {
+		key = next;
+		if (!bsearch(&key.cgroup_id, ids, n, sizeof(*ids), cmp_u64) ||
+		    take_elem(c->blk_dev_fd, &key, c->vals)) {
+			prev = &key;
+			continue;
+		}
+		/* Deleted: the next key follows the previous one. */
+		sum_blk_dev(c, &dsum);
+		wl_table_feed_blk_dev(t, key.cgroup_id, IOTRACE_DEV_MAJOR(key.dev),
+				      IOTRACE_DEV_MINOR(key.dev), &dsum);
+		c->pruned_entries++;
+	}
+}
+
+/*
+ * After the maps are read, before wl_table_end(): find the cgroups that are
+ * gone, and prune those found gone at an earlier read whose figures did not
+ * change in this one.  An I/O submitted before the rmdir may complete
+ * after it (in-flight I/O keeps its owner), and a dying task's last switch
+ * charges its cgroup: a full interval of silence after the cgroup was
+ * found gone makes such late updates unlikely, and should one come after
+ * all, it re-creates the entry from zero, which the table counts as new
+ * (wl_table_pruned), so nothing is lost or counted twice.
+ */
+static void prune_gone(struct collector *c, struct wl_table *t)
+{
+	uint64_t *ids = NULL, *grown;
+	size_t n = 0, cap = 0, unknown = 0;
+	struct wl_entry *e;
+
+	wl_table_for_each(t, e)
+	{
+		if (!e->in_kernel || e->id == IOTRACE_UNATTRIBUTED_ID)
+			continue;
+		if (!e->walk_mark)
+			e->walk_mark = cgfs_cache_walks(c->cgfs) + 1;
+		if (!entry_idle(e)) {
+			e->next_check = 0; /* look again as soon as it is idle */
+			continue;
+		}
+		if (e->absent_read && e->absent_read < c->reads) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				grown = realloc(ids, cap * sizeof(*ids));
+				if (!grown)
+					break; /* the rest waits for the next read */
+				ids = grown;
+			}
+			ids[n++] = e->id;
+			continue;
+		}
+		unknown += check_cgroup(c, e);
+	}
+	/* Never seen by a walk since they appeared: one walk settles them all. */
+	if (unknown && cgfs_cache_refresh(c->cgfs) >= 0) {
+		wl_table_for_each(t, e)
+		{
+			if (e->in_kernel && e->id != IOTRACE_UNATTRIBUTED_ID && entry_idle(e) &&
+			    check_cgroup(c, e))
+				e->next_check = c->reads + PRUNE_RECHECK_READS;
+		}
+	}
+	if (!n)
+		goto out;
+	qsort(ids, n, sizeof(*ids), cmp_u64);
+	prune_entries(c, t, ids, n);
+	for (size_t i = 0; i < n; i++) {
+		e = wl_table_find(t, ids[i]);
+		if (!e)
+			continue;
+		/* Its name outlives the cache entry, should it be asked for later. */
+		if (!e->path_known &&
+		    cgfs_cache_lookup(c->cgfs, e->id, e->path, sizeof(e->path)) == 0)
+			e->path_known = true;
+		cgfs_cache_forget(c->cgfs, e->id);
+		wl_table_pruned(t, e);
+		c->pruned++;
+	}
+out:
+	free(ids);
+}
+
 int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 {
 	int err;
@@ -606,6 +857,7 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 	err = loader_flush(c->l);
 	if (err)
 		return err;
+	c->reads++;
 	wl_table_begin(t);
 	vm_table_begin(vt);
 	err = read_cpu_map(c, t);
@@ -629,8 +881,12 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 		err = read_counters(c);
 	if (!err)
 		err = read_prog_stats(c);
+	if (!err && c->cgfs)
+		prune_gone(c, t);
 	wl_table_end(t);
 	vm_table_end(vt);
+	/* Room for new workloads: the ones gone longest go first, if need be. */
+	wl_table_evict_gone(t);
 	/* After wl_table_end: it marks the cgroups active in the interval. */
 	if (!err && !c->l->net_off)
 		sync_cgroup_veths(c, t);

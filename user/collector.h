@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "cgroupfs.h"
 #include "iotrace.h"
 #include "loader.h"
 #include "netdevs.h"
@@ -36,10 +37,30 @@ struct collector {
 	uint64_t prog_missed, prog_missed_delta;
 	/* Run time and runs of the programs, with BPF statistics on (else 0). */
 	uint64_t prog_run_ns, prog_run_ns_delta, prog_runs, prog_runs_delta;
+	/*
+	 * Removed cgroups (collector_use_cgroups): their entries in the
+	 * per-cgroup kernel tables are deleted once read for the last time.
+	 */
+	int cg_root_fd; /* the cgroup2 mount; -1: nothing is pruned */
+	struct cgfs_cache *cgfs; /* id -> path, shared with the session's naming */
+	uint64_t reads; /* collector_read() calls so far */
+	uint64_t pruned; /* workloads whose kernel entries were deleted */
+	uint64_t pruned_entries; /* kernel entries deleted (a workload has 1 to 3 + devices) */
 };
 
 int collector_init(struct collector *c, struct loader *l);
 void collector_free(struct collector *c);
+
+/*
+ * Prune the entries of removed cgroups from the per-cgroup kernel tables
+ * (cpu_stats, blk_stats, blk_dev_stats, net_stats), the cgroup2 hierarchy
+ * being at `mount` and cache its id -> path cache; without this call
+ * nothing is pruned.  A cgroup is pruned once it was found gone at an
+ * earlier read and its figures did not change since: each entry is read
+ * and deleted in one step, its last figures fed to the table, and the
+ * table entry marked gone (wl_table_pruned).  0 or -errno.
+ */
+int collector_use_cgroups(struct collector *c, const char *mount, struct cgfs_cache *cache);
 
 /*
  * Enter the VMM processes already running (QEMU by name) as VMs, for the

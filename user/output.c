@@ -504,6 +504,7 @@ int out_self(struct out_writer *w, const struct out_self *s)
 	fprintf(w->f, ",\"net_owners_full\":%" PRIu64 ",\"net_off\":", s->net_owners_full);
 	json_str(w->f, s->net_off);
 	fprintf(w->f, ",\"devices_untracked\":%" PRIu64, s->devices_untracked);
+	fprintf(w->f, ",\"pruned\":%" PRIu64 ",\"evicted\":%" PRIu64, s->pruned, s->evicted);
 	json_self_bpf(w->f, s);
 	fputs("}\n", w->f);
 	return stream_status(w->f);

@@ -138,6 +138,8 @@ struct out_self {
 	const char *net_off; /* why network figures are off; NULL: on */
 	uint64_t blk_dev_full; /* device splits lost: the kernel's (workload, device) table full */
 	uint64_t devices_untracked; /* a workload's device list was full */
+	uint64_t pruned; /* removed cgroups whose kernel entries were deleted (run total) */
+	uint64_t evicted; /* removed cgroups dropped from the workload table (run total) */
 	/* iotrace's own BPF run time (kernel BPF statistics); all null when !bpf_stats. */
 	bool bpf_stats;
 	uint64_t bpf_run_ns, bpf_runs; /* all programs, over the line's period */

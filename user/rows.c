@@ -310,11 +310,15 @@ bool rows_fill_self(const struct session *s, struct out_self *self, const uint64
 	self->net_off = s->loader.net_off;
 	self->blk_dev_full = cnt[IOTRACE_CNT_BLK_DEV_FULL];
 	self->devices_untracked = s->table.devs_untracked;
+	self->pruned = s->coll.pruned;
+	self->evicted = s->table.evicted;
 	self->vms_untracked = s->vms.overflow;
 	for (size_t i = 0; i < s->vms.n; i++)
 		self->vms_untracked +=
 			s->vms.vms[i]->threads_untracked + s->vms.vms[i]->buckets_untracked;
 	for (int i = 0; i < IOTRACE_CNT_MAX; i++)
 		any |= cnt[i] != 0;
-	return any || self->cgroups_untracked || self->vms_untracked || self->devices_untracked;
+	/* A pruned cgroup is normal; an evicted one's summary line is missing. */
+	return any || self->cgroups_untracked || self->vms_untracked || self->devices_untracked ||
+	       self->evicted;
 }

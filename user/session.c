@@ -74,7 +74,8 @@ void session_identify(struct session *s, struct wl_entry *e, bool *refreshed)
 		e->named = true;
 		return;
 	}
-	if (cgroup_path_of(s, e->id, e->path, sizeof(e->path), refreshed) == 0) {
+	/* A cgroup pruned before it was named: the collector kept its path. */
+	if (e->path_known || cgroup_path_of(s, e->id, e->path, sizeof(e->path), refreshed) == 0) {
 		e->path_known = true;
 		wl_classify(e->path, &e->cls);
 		/* The daemon's own answer first: its --data-root may be anywhere. */
@@ -188,6 +189,13 @@ int session_open(struct session *s, const struct session_opts *o)
 		fprintf(stderr, "iotrace: cannot set up the collector: out of memory\n");
 		return 1;
 	}
+	/* Removed cgroups' kernel entries are pruned: the maps stay bounded. */
+	e = collector_use_cgroups(&s->coll, s->mount, s->cache);
+	if (e)
+		fprintf(stderr,
+			"iotrace: warning: cannot open the cgroup2 mount %s (%s): entries of removed "
+			"cgroups stay in the kernel tables\n",
+			s->mount, strerror(-e));
 	e = collector_find_vms(&s->coll);
 	if (e < 0)
 		fprintf(stderr, "iotrace: warning: cannot look for running VMs in /proc: %s\n",

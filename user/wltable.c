@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Workload table: open addressing, never shrinks, bounded by `limit`. */
+/*
+ * Workload table: open addressing (linear probing), bounded by `limit`;
+ * workloads whose cgroup is gone are dropped, oldest first, when it nears
+ * the limit.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +171,8 @@ static int feed(struct wl_table *t, uint64_t id, const struct wl_counters *cur, 
 	memcpy((char *)&e->delta + off, (const char *)&d + off, len);
 	wl_counters_add(&e->total, &d);
 	memcpy((char *)&e->last + off, (const char *)cur + off, len);
+	e->in_kernel = true;
+	e->gone = false;
 	return 0;
 }
 
@@ -271,6 +277,8 @@ int wl_table_feed_blk_dev(struct wl_table *t, uint64_t id, uint32_t major, uint3
 	d->total.rd_bytes = sat_add(d->total.rd_bytes, d->delta.rd_bytes);
 	d->total.wr_bytes = sat_add(d->total.wr_bytes, d->delta.wr_bytes);
 	d->last = cur;
+	e->in_kernel = true;
+	e->gone = false;
 	return 0;
 }
 
@@ -284,4 +292,81 @@ void wl_table_end(struct wl_table *t)
 		if (e->active)
 			e->ever_active = true;
 	}
+}
+
+void wl_table_pruned(struct wl_table *t, struct wl_entry *e)
+{
+	memset(&e->last, 0, sizeof(e->last));
+	for (size_t i = 0; i < e->ndevs; i++)
+		memset(&e->devs[i].last, 0, sizeof(e->devs[i].last));
+	e->in_kernel = false;
+	e->gone = true;
+	e->gone_seq = ++t->gone_seq;
+}
+
+void wl_table_remove(struct wl_table *t, struct wl_entry *e)
+{
+	size_t i = (size_t)(e - t->slots), j, k;
+	const size_t mask = t->cap - 1;
+
+	free(e->devs);
+	/* Shift back the entries of the probe run that would lose their way. */
+	for (j = (i + 1) & mask; t->slots[j].used; j = (j + 1) & mask) {
+		bool stays;
+
+		k = hash_id(t->slots[j].id) & mask;
+		stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (!stays) {
+			t->slots[i] = t->slots[j]; /* its device list goes with it */
+			i = j;
+		}
+	}
+	memset(&t->slots[i], 0, sizeof(t->slots[i]));
+	t->n--;
+}
+
+struct victim {
+	uint64_t seq, id;
+};
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct victim *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+size_t wl_table_evict_gone(struct wl_table *t)
+{
+	size_t high = t->limit - (t->limit / 16 ? t->limit / 16 : 1);
+	size_t low = t->limit - (t->limit / 8 ? t->limit / 8 : 1);
+	struct victim *v;
+	struct wl_entry *e;
+	size_t nv = 0, done = 0;
+
+	if (t->n < high)
+		return 0;
+	v = malloc(t->n * sizeof(*v));
+	if (!v)
+		return 0;
+	wl_table_for_each(t, e)
+	{
+		/* Active: its interval line is still to be written. */
+		if (e->gone && !e->active) {
+			v[nv].seq = e->gone_seq;
+			v[nv++].id = e->id;
+		}
+	}
+	qsort(v, nv, sizeof(*v), by_seq);
+	/* By id: removing an entry may move others. */
+	for (size_t i = 0; i < nv && t->n > low; i++) {
+		e = wl_table_find(t, v[i].id);
+		if (!e)
+			continue;
+		wl_table_remove(t, e);
+		t->evicted++;
+		done++;
+	}
+	free(v);
+	return done;
 }

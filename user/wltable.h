@@ -70,6 +70,18 @@ struct wl_entry {
 	struct wl_dev *devs;
 	size_t ndevs;
 	uint64_t devs_untracked; /* feeds refused: list full or no memory */
+	/*
+	 * The kernel tables and the cgroup's life (the collector's bookkeeping,
+	 * docs/design.md "Removed cgroups"): in_kernel is set by every feed and
+	 * cleared by wl_table_pruned(); gone is set there and cleared by a later
+	 * feed (the kernel entry was re-created).
+	 */
+	bool in_kernel; /* fed from a kernel table since the last prune */
+	bool gone; /* cgroup removed, its kernel entries deleted (pruned) */
+	uint64_t gone_seq; /* order of the last prune, for eviction */
+	uint64_t absent_read; /* collector read that first found the cgroup gone; 0: none */
+	uint64_t next_check; /* collector read of the next existence check */
+	uint64_t walk_mark; /* cgroup tree walks done before its first read, + 1 */
 };
 
 struct wl_table {
@@ -79,6 +91,8 @@ struct wl_table {
 	size_t n;
 	size_t overflow; /* ids refused because the table was at its limit */
 	uint64_t devs_untracked; /* device feeds refused, over all entries */
+	uint64_t gone_seq; /* prunes so far */
+	uint64_t evicted; /* gone workloads dropped to make room (wl_table_evict_gone) */
 };
 
 int wl_table_init(struct wl_table *t, size_t limit);
@@ -115,6 +129,28 @@ const struct wl_dev *wl_entry_dev(const struct wl_entry *e, uint32_t major, uint
 
 /* Close the interval: mark entries whose delta is non-zero active. */
 void wl_table_end(struct wl_table *t);
+
+/*
+ * e's kernel entries were deleted after their last figures were fed: its
+ * last readings become zero (a kernel entry re-created later is all new,
+ * whatever its values), and it is gone (evictable) until fed again.
+ */
+void wl_table_pruned(struct wl_table *t, struct wl_entry *e);
+
+/*
+ * Remove e from the table (and free its device list).  Other entries may
+ * move to another slot: pointers into the table are invalid afterwards.
+ */
+void wl_table_remove(struct wl_table *t, struct wl_entry *e);
+
+/*
+ * The bound on workloads whose cgroup is gone: when the table holds at
+ * least limit - limit/16 workloads, drop gone ones not active in the
+ * current interval, pruned longest ago first, until it holds limit -
+ * limit/8 or none is left; each counted in t->evicted (their summary is
+ * lost).  Call after wl_table_end().  Returns how many were dropped.
+ */
+size_t wl_table_evict_gone(struct wl_table *t);
 
 #define wl_table_for_each(t, e)                                    \
 	for ((e) = (t)->slots; (e) < (t)->slots + (t)->cap; (e)++) \

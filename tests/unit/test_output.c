@@ -145,6 +145,8 @@ static struct out_self self_line(void)
 		.net_owners_full = 12,
 		.blk_dev_full = 13,
 		.devices_untracked = 14,
+		.pruned = 15,
+		.evicted = 16,
 	};
 
 	return s;
@@ -183,8 +185,8 @@ static const char self_json[] =
 	"\"vm_full\":10,\"blk_dev_full\":13},\"recovered\":8,"
 	"\"unattributed\":{\"rq_no_owner\":4,\"unseen_complete\":5},"
 	"\"cgroups_untracked\":18446744073709551615,\"vms_untracked\":11,\"inflight_at_exit\":9,"
-	"\"net_owners_full\":12,\"net_off\":null,\"devices_untracked\":14,"
-	"\"bpf\":{\"stats\":false,\"run_ns\":null,\"runs\":null,\"cpu_pct\":null,"
+	"\"net_owners_full\":12,\"net_off\":null,\"devices_untracked\":14,\"pruned\":15,"
+	"\"evicted\":16,\"bpf\":{\"stats\":false,\"run_ns\":null,\"runs\":null,\"cpu_pct\":null,"
 	"\"programs\":null}}\n";
 
 /* The same line with the statistics on: the interval's totals, and per program. */
@@ -543,7 +545,7 @@ static void test_json_parses_with_jq(void **state)
 			   "[\"type\",\"ts\",\"interval_s\",\"lost\","
 			   "\"recovered\",\"unattributed\",\"cgroups_untracked\",\"vms_untracked\","
 			   "\"inflight_at_exit\",\"net_owners_full\",\"net_off\","
-			   "\"devices_untracked\",\"bpf\"]' >/dev/null",
+			   "\"devices_untracked\",\"pruned\",\"evicted\",\"bpf\"]' >/dev/null",
 			s.buf, NULL, 0),
 		0);
 	sink_close(&s);
@@ -665,7 +667,7 @@ static void test_self(void **state)
 	sl.progs = progs;
 	sl.nprogs = 2;
 	assert_int_equal(out_self(&w, &sl), 0);
-	assert_non_null(strstr(sink_text(&s), ",\"devices_untracked\":14,\"bpf\""));
+	assert_non_null(strstr(sink_text(&s), ",\"evicted\":16,\"bpf\""));
 	assert_string_equal(strstr(sink_text(&s), "\"bpf\""), self_bpf_json);
 	sink_close(&s);
 	sl = self_line();

@@ -310,6 +310,214 @@ static void test_dev_table_full(void **state)
 	wl_table_free(&t);
 }
 
+/*
+ * Pruned (kernel entries deleted after their last figures were fed), then
+ * re-created by a late update: the new entry is all new even where its
+ * values are not below the old ones, which the "went backwards" rule alone
+ * could not tell.  Nothing is lost, nothing counted twice.
+ */
+static void test_pruned_then_recreated(void **state)
+{
+	struct iotrace_blk_stats b = { .rd_ops = 10, .wr_ops = 4, .rd_bytes = 40960 };
+	struct iotrace_blk_dev_stats d = { .rd_ops = 10, .wr_ops = 4, .rd_bytes = 40960 };
+	struct iotrace_net_stats n = { .tx_packets = 3, .tx_bytes = 300 };
+	struct wl_table t;
+	struct wl_entry *e;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 8), 0);
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 42, 1000, 2000);
+	wl_table_feed_blk(&t, 42, &b);
+	wl_table_feed_blk_dev(&t, 42, 7, 0, &d);
+	wl_table_feed_net(&t, 42, &n);
+	wl_table_end(&t);
+	e = wl_table_find(&t, 42);
+	assert_true(e->in_kernel);
+	assert_false(e->gone);
+
+	/* Idle interval: the prune feeds the same figures once more, then forgets them. */
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 42, 1000, 2000);
+	wl_table_feed_blk(&t, 42, &b);
+	wl_table_feed_blk_dev(&t, 42, 7, 0, &d);
+	wl_table_pruned(&t, e);
+	wl_table_end(&t);
+	assert_false(e->active);
+	assert_true(e->gone);
+	assert_false(e->in_kernel);
+	assert_int_equal(e->gone_seq, 1);
+	assert_int_equal(e->last.rd_ops, 0);
+	assert_int_equal(e->last.cpu_ns, 0);
+	assert_int_equal(e->devs[0].last.rd_ops, 0);
+	assert_int_equal(e->total.rd_ops, 10);
+
+	/* A late completion re-creates the entries, with more than before on cpu. */
+	b = (struct iotrace_blk_stats){ .rd_ops = 1, .rd_bytes = 4096 };
+	d = (struct iotrace_blk_dev_stats){ .rd_ops = 1, .rd_bytes = 4096 };
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 42, 5000, 9000);
+	wl_table_feed_blk(&t, 42, &b);
+	wl_table_feed_blk_dev(&t, 42, 7, 0, &d);
+	wl_table_end(&t);
+	assert_true(e->active);
+	assert_false(e->gone);
+	assert_true(e->in_kernel);
+	assert_int_equal(e->delta.cpu_ns, 5000);
+	assert_int_equal(e->delta.cpu_cycles, 9000);
+	assert_int_equal(e->delta.rd_ops, 1);
+	assert_int_equal(e->delta.wr_ops, 0);
+	assert_int_equal(e->devs[0].delta.rd_ops, 1);
+	assert_int_equal(e->total.cpu_ns, 6000);
+	assert_int_equal(e->total.rd_ops, 11);
+	assert_int_equal(e->total.wr_ops, 4);
+	assert_int_equal(e->total.rd_bytes, 40960 + 4096);
+	assert_int_equal(e->devs[0].total.rd_ops, 11);
+	assert_int_equal(e->devs[0].total.wr_ops, 4);
+	assert_int_equal(e->total.tx_packets, 3);
+	/* The re-created entry grows: deltas from its own base again. */
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 42, 5500, 9900);
+	wl_table_end(&t);
+	assert_int_equal(e->delta.cpu_ns, 500);
+	assert_int_equal(e->total.cpu_ns, 6500);
+	wl_table_free(&t);
+}
+
+/* Removing entries keeps every other one findable (probe runs shifted back). */
+static void test_remove_keeps_others(void **state)
+{
+	struct iotrace_blk_dev_stats d = { .rd_ops = 1 };
+	struct wl_table t;
+	struct wl_entry *e;
+	size_t n = 0;
+
+	(void)state;
+	/* 512 ids in 1024 slots: long probe runs. */
+	assert_int_equal(wl_table_init(&t, 512), 0);
+	for (uint64_t id = 1; id <= 512; id++) {
+		assert_non_null(wl_table_get(&t, id));
+		assert_int_equal(wl_table_feed_blk_dev(&t, id, 7, (uint32_t)id, &d), 0);
+	}
+	for (uint64_t id = 1; id <= 512; id += 3)
+		wl_table_remove(&t, wl_table_find(&t, id));
+	for (uint64_t id = 1; id <= 512; id++) {
+		e = wl_table_find(&t, id);
+		if ((id - 1) % 3 == 0) {
+			assert_null(e);
+			continue;
+		}
+		assert_non_null(e);
+		assert_true(e->id == id);
+		/* Its device list moved with it. */
+		assert_non_null(wl_entry_dev(e, 7, (uint32_t)id));
+	}
+	wl_table_for_each(&t, e) n++;
+	assert_int_equal(n, 512 - 171);
+	assert_int_equal(t.n, 512 - 171);
+	/* Room again: new ids go in. */
+	for (uint64_t id = 1000; id < 1171; id++)
+		assert_non_null(wl_table_get(&t, id));
+	assert_int_equal(t.n, 512);
+	assert_int_equal(t.overflow, 0);
+	wl_table_free(&t); /* frees every device list once (ASan, valgrind) */
+}
+
+/*
+ * Near the limit, gone workloads go, pruned longest ago first, down to the
+ * low mark; live ones, and gone ones active in the interval, stay.
+ */
+static void test_evict_gone_oldest_first(void **state)
+{
+	struct wl_table t;
+	struct wl_entry *e;
+
+	(void)state;
+	/* limit 16: evict from 15 workloads down to 14. */
+	assert_int_equal(wl_table_init(&t, 16), 0);
+	wl_table_begin(&t);
+	for (uint64_t id = 1; id <= 14; id++)
+		wl_table_feed_cpu(&t, id, 100, 0);
+	wl_table_end(&t);
+	/* Gone in the order 5, 3, 9. */
+	wl_table_pruned(&t, wl_table_find(&t, 5));
+	wl_table_pruned(&t, wl_table_find(&t, 3));
+	wl_table_pruned(&t, wl_table_find(&t, 9));
+	assert_int_equal(wl_table_evict_gone(&t), 0); /* 14 < 15: nothing */
+	assert_int_equal(t.n, 14);
+
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 15, 100, 0);
+	wl_table_feed_cpu(&t, 16, 100, 0);
+	wl_table_end(&t);
+	assert_int_equal(t.n, 16);
+	assert_int_equal(wl_table_evict_gone(&t), 2);
+	assert_int_equal(t.n, 14);
+	assert_int_equal(t.evicted, 2);
+	assert_null(wl_table_find(&t, 5));
+	assert_null(wl_table_find(&t, 3));
+	assert_non_null(wl_table_find(&t, 9));
+
+	/* 9 is active in this interval (its last figures came in): it stays. */
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 9, 50, 0);
+	wl_table_pruned(&t, wl_table_find(&t, 9));
+	wl_table_feed_cpu(&t, 17, 100, 0);
+	wl_table_end(&t);
+	assert_int_equal(t.n, 15);
+	assert_int_equal(wl_table_evict_gone(&t), 0);
+	assert_non_null(wl_table_find(&t, 9));
+	/* Idle in the next one: now it goes; no live workload ever does. */
+	wl_table_begin(&t);
+	wl_table_end(&t);
+	assert_int_equal(wl_table_evict_gone(&t), 1);
+	assert_null(wl_table_find(&t, 9));
+	assert_int_equal(t.evicted, 3);
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 18, 100, 0);
+	wl_table_end(&t);
+	assert_int_equal(t.n, 15);
+	assert_int_equal(wl_table_evict_gone(&t), 0);
+	wl_table_for_each(&t, e) assert_false(e->gone);
+
+	/* A late update for an evicted workload: a new entry, with only the new figures. */
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 5, 7, 0);
+	wl_table_end(&t);
+	e = wl_table_find(&t, 5);
+	assert_non_null(e);
+	assert_int_equal(e->total.cpu_ns, 7);
+	wl_table_free(&t);
+}
+
+/* A gone workload re-created before eviction is live again: not evicted. */
+static void test_recreated_not_evicted(void **state)
+{
+	struct wl_table t;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 16), 0);
+	wl_table_begin(&t);
+	for (uint64_t id = 1; id <= 16; id++)
+		wl_table_feed_cpu(&t, id, 100, 0);
+	wl_table_end(&t);
+	wl_table_pruned(&t, wl_table_find(&t, 1));
+	wl_table_pruned(&t, wl_table_find(&t, 2));
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 1, 3, 0);
+	wl_table_end(&t);
+	wl_table_begin(&t);
+	wl_table_end(&t);
+	assert_int_equal(wl_table_evict_gone(&t), 1);
+	assert_non_null(wl_table_find(&t, 1));
+	assert_null(wl_table_find(&t, 2));
+	assert_int_equal(wl_table_find(&t, 1)->total.cpu_ns, 103);
+	/* 15 left, still at the high mark, but nothing gone to drop. */
+	assert_int_equal(wl_table_evict_gone(&t), 0);
+	assert_int_equal(t.evicted, 1);
+	wl_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +532,10 @@ int main(void)
 		cmocka_unit_test(test_dev_deltas),
 		cmocka_unit_test(test_dev_overflow),
 		cmocka_unit_test(test_dev_table_full),
+		cmocka_unit_test(test_pruned_then_recreated),
+		cmocka_unit_test(test_remove_keeps_others),
+		cmocka_unit_test(test_evict_gone_oldest_first),
+		cmocka_unit_test(test_recreated_not_evicted),
 	};
 
 	return cmocka_run_group_tests_name("wltable", tests, NULL, NULL);
