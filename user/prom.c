@@ -552,6 +552,16 @@ bool prom_write_self(struct prom_buf *b, const struct prom_self *s)
 		     "Workloads (cgroups) and per-workload devices refused because iotrace's "
 		     "user-space tables were full.",
 		     "what", untracked, v, 2);
+	v[0] = s->pruned;
+	self_counter(b, "iotrace_cgroups_pruned_total",
+		     "Removed cgroups whose entries iotrace deleted from its kernel tables after "
+		     "reading them for the last time.",
+		     NULL, NULL, v, 1);
+	v[0] = s->evicted;
+	self_counter(b, "iotrace_workloads_evicted_total",
+		     "Removed cgroups dropped from the workload table to make room: their series "
+		     "are gone from this exposition.",
+		     NULL, NULL, v, 1);
 
 	family(b, "iotrace_bpf_stats_enabled", "gauge",
 	       "1 when the kernel's BPF run-time statistics are on (needs CAP_SYS_ADMIN): only "

@@ -90,6 +90,8 @@ struct prom_self {
 	uint64_t prog_missed; /* recursion misses, all programs */
 	uint64_t workloads_untracked; /* cgroups the tables had no room for */
 	uint64_t devices_untracked;
+	uint64_t pruned; /* removed cgroups whose kernel entries were deleted */
+	uint64_t evicted; /* removed cgroups dropped from the workload table */
 	size_t workloads; /* series sets exported (workloads and VMs) */
 	size_t workloads_limit;
 	bool bpf_stats; /* run time and runs measured: progs[] meaningful */

@@ -205,6 +205,8 @@ static int collect(struct server *sv, struct prom_buf *b)
 	self.prog_missed = s->coll.prog_missed;
 	self.workloads_untracked = s->table.overflow + cgfs_cache_overflow(s->cache);
 	self.devices_untracked = s->table.devs_untracked;
+	self.pruned = s->coll.pruned;
+	self.evicted = s->table.evicted;
 	self.workloads = n;
 	self.workloads_limit = s->table.limit;
 	self.bpf_stats = s->loader.stats_fd >= 0;

@@ -441,6 +441,8 @@ static void test_self(void **state)
 	counters[IOTRACE_CNT_STATS_FULL] = 5;
 	counters[IOTRACE_CNT_UNSEEN_COMPLETE] = 6;
 	s.prog_missed = 3;
+	s.pruned = 11;
+	s.evicted = 12;
 	s.progs = progs;
 	s.nprogs = 2;
 	s.collect_s = NAN; /* never written as NaN */
@@ -461,6 +463,8 @@ static void test_self(void **state)
 	assert_string_equal(value_of(t, "iotrace_events_lost_total{reason=\"prog_recursion\"}", buf,
 				     sizeof(buf)),
 			    "3");
+	assert_string_equal(value_of(t, "iotrace_cgroups_pruned_total", buf, sizeof(buf)), "11");
+	assert_string_equal(value_of(t, "iotrace_workloads_evicted_total", buf, sizeof(buf)), "12");
 	assert_string_equal(value_of(t, "iotrace_bpf_stats_enabled", buf, sizeof(buf)), "0");
 	/* Statistics off: no run time (unknown is not zero); recursion misses still. */
 	assert_null(strstr(t, "iotrace_bpf_program_run_seconds_total"));
