@@ -45,7 +45,8 @@ CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
 	user/kvm_exits.c user/vm_roles.c user/proc_ident.c user/vm_names.c \
 	user/vmtable.c user/vm_taps.c user/top_table.c \
 	user/docker_names.c user/netns_links.c user/blkdev_names.c user/privs.c \
-	user/iotr.c user/report_agg.c user/report.c user/prom.c
+	user/iotr.c user/report_agg.c user/report.c user/prom.c \
+	user/advice.c user/vm_config.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(APP_SRCS))

@@ -26,20 +26,25 @@
 #
 #   qemu-vm.sh --disk PATH --aio threads|native|iothread [--name NAME]
 #              [--reads N] [--writes N] [--vm DIR] [--pidfile FILE]
-#              [--timeout SEC]
+#              [--timeout SEC] [--qemu-arg ARG]...
+#
+# --qemu-arg adds ARG, as one argument, at the end of QEMU's command line
+# (repeat it for an option and its value), e.g. a memory backend:
+#   --qemu-arg -mem-path --qemu-arg /mnt/huge
 set -euo pipefail
 
 usage() {
 	cat >&2 <<'EOF'
 usage: qemu-vm.sh --disk PATH --aio threads|native|iothread [--name NAME]
                   [--reads N] [--writes N] [--vm DIR] [--pidfile FILE]
-                  [--timeout SEC]
+                  [--timeout SEC] [--qemu-arg ARG]...
 EOF
 	exit 2
 }
 die() { echo "qemu-vm: $*" >&2; exit 1; }
 
 disk="" aio="" name=iotrace-vm reads=0 writes=0 vm=build/vm pidfile="" timeout=120
+extra=()
 while [[ $# -gt 0 ]]; do
 	[[ $# -ge 2 ]] || usage
 	case $1 in
@@ -51,6 +56,7 @@ while [[ $# -gt 0 ]]; do
 	--vm) vm=$2 ;;
 	--pidfile) pidfile=$2 ;;
 	--timeout) timeout=$2 ;;
+	--qemu-arg) extra+=("$2") ;;
 	*) usage ;;
 	esac
 	shift 2
@@ -86,6 +92,7 @@ args=(
 )
 [[ $aio != iothread ]] || args+=(-object "iothread,id=io0")
 [[ -z $pidfile ]] || args+=(-pidfile "$pidfile")
+args+=("${extra[@]}")
 
 log=$(mktemp /tmp/iotrace-qemu-vm.XXXXXX)
 qpid=""

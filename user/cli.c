@@ -36,6 +36,7 @@ const char cli_main_usage[] =
 	"  serve      Prometheus metrics over HTTP (/metrics) or as a textfile\n"
 	"  report     per-workload cost summaries of a recording (record -o FILE.iotr)\n"
 	"  doctor     what works on this host and what does not, and what to do\n"
+	"  advise     watch every VM for a while, then what to change and why\n"
 	"  help       show this help, or a command's: iotrace help top\n"
 	"  version    print the version\n"
 	"\n"
@@ -652,4 +653,71 @@ enum cli_result cli_parse_doctor(int argc, char **argv, struct doctor_opts *o, c
 		return CLI_ERROR;
 	}
 	return CLI_OK;
+}
+
+const char cli_advise_usage[] =
+	"Usage: iotrace advise [OPTIONS]\n"
+	"\n"
+	"Watch every VM on this host for a while, then say what to change in each\n"
+	"one's configuration and why: each finding has an id, the evidence measured\n"
+	"(and where it came from), the QEMU and libvirt setting to change, and the\n"
+	"saving to expect, estimated from this host's measurements where it can be.\n"
+	"A rule whose evidence is too thin (too few I/Os, too short a look) raises\n"
+	"nothing.  Findings: vm.io_main_loop, vm.no_hugepages, vm.cpu_topology\n"
+	"(docs/advice.md).  Exit status 0 whether or not anything is found.\n"
+	"\n"
+	"Options:\n"
+	"  -D, --duration SEC     how long to watch (default 10; 1 to 86400); Ctrl-C\n"
+	"                         stops early and advises on what was seen\n"
+	"  -f, --format FMT       table (default) or json (JSON lines)\n" SHARED_OPTIONS_HELP;
+
+enum cli_result cli_parse_advise(int argc, char **argv, struct advise_opts *o, char *err,
+				 size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "duration", required_argument, NULL, 'D' },
+		{ "format", required_argument, NULL, 'f' },
+		TRACE_LONGOPTS,
+		{ 0 },
+	};
+	int c, taken;
+
+	memset(o, 0, sizeof(*o));
+	o->duration_s = 10;
+	o->format = ADVISE_TABLE;
+	parse_begin(&o->t, err);
+	while ((c = getopt_long(argc, argv, ":D:f:c:vh", longopts, NULL)) != -1) {
+		taken = parse_trace_option(c, optarg, &o->t, err, errlen);
+		if (taken < 0)
+			return CLI_ERROR;
+		if (taken)
+			continue;
+		switch (c) {
+		case 'D':
+			if (parse_seconds(optarg, 1, 86400, &o->duration_s)) {
+				snprintf(
+					err, errlen,
+					"--duration: '%s' is not a number of seconds from 1 to 86400",
+					optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case 'f':
+			if (!strcmp(optarg, "table")) {
+				o->format = ADVISE_TABLE;
+			} else if (!strcmp(optarg, "json")) {
+				o->format = ADVISE_JSON;
+			} else {
+				snprintf(err, errlen, "--format: '%s' is not table or json",
+					 optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case 'h':
+			return CLI_HELP;
+		default:
+			return parse_tail(c, argc, argv, err, errlen);
+		}
+	}
+	return parse_tail(-1, argc, argv, err, errlen);
 }

@@ -112,4 +112,21 @@ enum cli_result cli_parse_doctor(int argc, char **argv, struct doctor_opts *o, c
 				 size_t errlen);
 extern const char cli_doctor_usage[];
 
+/* `iotrace advise`: watch for a while, then the findings for every VM seen. */
+enum advise_format {
+	ADVISE_TABLE,
+	ADVISE_JSON,
+};
+
+struct advise_opts {
+	double duration_s; /* > 0: how long to watch (default 10) */
+	enum advise_format format;
+	struct trace_opts t;
+};
+
+/* argv[0] is "advise". */
+enum cli_result cli_parse_advise(int argc, char **argv, struct advise_opts *o, char *err,
+				 size_t errlen);
+extern const char cli_advise_usage[];
+
 #endif

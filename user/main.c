@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "advise.h"
 #include "cli.h"
 #include "doctor.h"
 #include "record.h"
@@ -43,6 +44,10 @@ int main(int argc, char **argv)
 			fputs(cli_top_usage, stdout);
 			return 0;
 		}
+		if (argc > 2 && !strcmp(argv[2], "advise")) {
+			fputs(cli_advise_usage, stdout);
+			return 0;
+		}
 		if (argc > 2 && !strcmp(argv[2], "serve")) {
 			fputs(cli_serve_usage, stdout);
 			return 0;
@@ -64,6 +69,8 @@ int main(int argc, char **argv)
 		return cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(cmd, "advise"))
+		return cmd_advise(argc - 1, argv + 1);
 	fprintf(stderr, "iotrace: unknown command '%s'\n%s", cmd, cli_main_usage);
 	return 2;
 }

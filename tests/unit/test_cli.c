@@ -327,6 +327,63 @@ static void test_serve_errors(void **state)
 	assert_int_equal(parse_serve(ARGC(help), help), CLI_HELP);
 }
 
+static struct advise_opts ao;
+
+static enum cli_result parse_advise(int argc, char **argv)
+{
+	return cli_parse_advise(argc, argv, &ao, err, sizeof(err));
+}
+
+static void test_advise_defaults_and_options(void **state)
+{
+	char *none[] = { "advise" };
+	char *all[] = { "advise", "--duration", "2.5", "--format", "json", "-c", "/a", "-v" };
+	char *shrt[] = { "advise", "-D", "60", "-f", "table" };
+	char *help[] = { "advise", "--help" };
+
+	(void)state;
+	assert_int_equal(parse_advise(ARGC(none), none), CLI_OK);
+	assert_true(ao.duration_s == 10.0);
+	assert_int_equal(ao.format, ADVISE_TABLE);
+	assert_int_equal(ao.t.ncgroups, 0);
+	assert_int_equal(ao.t.prog, PROG_AUTO);
+	assert_int_equal(parse_advise(ARGC(all), all), CLI_OK);
+	assert_true(ao.duration_s == 2.5);
+	assert_int_equal(ao.format, ADVISE_JSON);
+	assert_int_equal(ao.t.ncgroups, 1);
+	assert_string_equal(ao.t.cgroups[0], "/a");
+	assert_true(ao.t.verbose);
+	assert_int_equal(parse_advise(ARGC(shrt), shrt), CLI_OK);
+	assert_true(ao.duration_s == 60.0);
+	assert_int_equal(ao.format, ADVISE_TABLE);
+	assert_int_equal(parse_advise(ARGC(help), help), CLI_HELP);
+	assert_non_null(strstr(cli_advise_usage, "--duration"));
+	assert_non_null(strstr(cli_main_usage, "advise"));
+}
+
+static void test_advise_errors(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ { "--duration", "0" }, "--duration" },
+		{ { "--duration", "0.5" }, "--duration" },
+		{ { "--duration", "-3" }, "--duration" },
+		{ { "--duration", "86401" }, "--duration" },
+		{ { "--duration", "ten" }, "'ten'" },
+		{ { "-D", "nan" }, "--duration" },
+		{ { "--duration" }, "needs a value" },
+		{ { "--format", "csv" }, "'csv'" },
+		{ { "--format", "" }, "--format" },
+		{ { "--interval", "1" }, "unknown option" },
+		{ { "-o", "x" }, "unknown option -o" },
+		{ { "--cycles", "pmu" }, "--cycles" },
+		{ { "--cgroup", "" }, "--cgroup" },
+		{ { "vm1" }, "'vm1'" },
+	};
+
+	(void)state;
+	check_bad_cases(parse_advise, "advise", cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +399,8 @@ int main(void)
 		cmocka_unit_test(test_report_errors),
 		cmocka_unit_test(test_serve_defaults_and_options),
 		cmocka_unit_test(test_serve_errors),
+		cmocka_unit_test(test_advise_defaults_and_options),
+		cmocka_unit_test(test_advise_errors),
 	};
 
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
