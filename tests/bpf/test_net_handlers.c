@@ -149,8 +149,13 @@ static struct iotrace_bpf *load_net(void)
 
 /* ---- packets ------------------------------------------------------------ */
 
-/* A frame as BPF_PROG_TEST_RUN takes it: from the Ethernet header. */
+/*
+ * A frame as BPF_PROG_TEST_RUN takes it: from the Ethernet header, two
+ * bytes past an aligned address so that the IP header is 4-byte aligned
+ * (the kernel's NET_IP_ALIGN).
+ */
 struct pkt {
+	uint8_t ip_align[2];
 	uint8_t b[2048];
 	size_t len;
 };

@@ -116,7 +116,7 @@ disown $!
 disown $!
 on_exit tmux_kill
 tmux new-session -d -s "$SESSION" -x 150 -y 40 \
-	"$(printf '%q ' "$IOTRACE" top -d 0.5 --cgroup "$rel") 2>$TEST_TMP/top.err; sleep 600"
+	"$(printf '%q ' "$IOTRACE" top -d 0.5 --cgroup "$rel") 2>$TEST_TMP/top.err; echo \$? >$TEST_TMP/top.exit; sleep 600"
 wait_for "top shows the workload" 20 screen_has "^$name "
 tmux send-keys -t "$SESSION" Enter
 wait_for "the drill-down lists A by name and number" 10 \
@@ -126,6 +126,9 @@ wait_for "the drill-down lists B by name and number" 5 \
 assert_match "$(tmux capture-pane -p -t "$SESSION")" "latency over all devices" \
 	"the drill-down says the latency is over all devices"
 tmux send-keys -t "$SESSION" q
+# Its exit status, so that a sanitizer report (which aborts) fails here too.
+wait_for "top exits on q" 10 test -s "$TEST_TMP/top.exit"
+assert_eq "$(cat "$TEST_TMP/top.exit")" 0 "iotrace top exits 0 ($(head -c 300 "$TEST_TMP/top.err"))"
 tmux_kill
 _cg_kill "$cg"
 
