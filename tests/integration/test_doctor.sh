@@ -10,6 +10,8 @@
 #     network figures (CAP_NET_ADMIN) and the own-cost statistics
 #     (CAP_SYS_ADMIN) that it goes without;
 #   - with no capabilities: exit 1, and the failure names CAP_BPF.
+#   - record, as an unprivileged user with CAP_BPF, CAP_PERFMON and
+#     CAP_NET_ADMIN only: it runs, network figures on, own cost off.
 #
 # Env: IOTRACE.
 
@@ -91,6 +93,19 @@ assert_match "$(line least net)" '^  warn +net +off: needs CAP_NET_ADMIN' \
 	"network figures: off, and why"
 assert_match "$(line least "own cost")" '^  warn ' "own cost: a warning"
 assert_match "$(cat "$TEST_TMP/least")" 'no CAP_SYS_ADMIN' "the missing CAP_SYS_ADMIN is named"
+
+# record itself, with the documented capabilities (docs/privileges.md) and
+# no more: it runs, with network figures, and says its own cost is off.
+rcaps=(--reuid=65534 --regid=65534 --clear-groups --inh-caps=+bpf,+perfmon,+net_admin
+	--ambient-caps=+bpf,+perfmon,+net_admin --bounding-set=-all,+bpf,+perfmon,+net_admin)
+rc=0
+timeout "$TIMEOUT_S" setpriv "${rcaps[@]}" "$bin" record --duration 1.5 >"$TEST_TMP/rec.json" \
+	2>"$TEST_TMP/rec.err" || rc=$?
+assert_eq "$rc" 0 "record with CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN only exits 0 ($(head -c 300 "$TEST_TMP/rec.err"))"
+self=$(grep '"type":"self"' "$TEST_TMP/rec.json" | tail -n 1)
+assert_eq "$(jq -r '.net_off' <<<"$self")" null "record without root: network figures on"
+assert_eq "$(jq -r '.bpf.stats' <<<"$self")" false "record without CAP_SYS_ADMIN: own-cost statistics off, and said so"
+assert_gt "$(grep -c '"type":"summary"' "$TEST_TMP/rec.json")" 0 "record without root: summary lines"
 
 # ---- no privileges ------------------------------------------------------------
 doctor_as none --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all
