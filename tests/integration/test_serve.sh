@@ -182,8 +182,14 @@ assert_eq "$(fresh_value "iotrace_block_ops_total{id=\"$cgid\",op=\"write\"}" "$
 	"$WRITES" "PromQL: the cgroup's writes are exact"
 assert_eq "$(fresh_value "sum(iotrace_block_bytes_total{name=\"${rel##*/}\"})" "$done_at")" \
 	"$(((READS + WRITES) * BS))" "PromQL by name: the cgroup's bytes"
-assert_eq "$(fresh_value "iotrace_block_latency_seconds_count{id=\"$cgid\"}" "$done_at")" \
-	"$((READS + WRITES))" "PromQL: the latency histogram counts every operation"
+# Every operation has a latency sample, except one whose completion the
+# kernel skipped and iotrace recovered later (counted, no sample: docs/
+# record-format.md), which the host-wide recovered counter shows.
+hcount=$(fresh_value "iotrace_block_latency_seconds_count{id=\"$cgid\"}" "$done_at")
+recovered=$(fresh_value "iotrace_recovered_completions_total" "$done_at")
+echo "# latency samples $hcount of $((READS + WRITES)) operations; $recovered recovered completions host-wide"
+assert_eq "$(((READS + WRITES - hcount) <= recovered && hcount <= READS + WRITES))" 1 \
+	"PromQL: the latency histogram counts every operation (but recovered ones)"
 p99=$(fresh_value "histogram_quantile(0.99, iotrace_block_latency_seconds_bucket{id=\"$cgid\"})" \
 	"$done_at")
 assert_gt "$p99" 0 "PromQL: histogram_quantile gives a p99 latency"
