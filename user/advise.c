@@ -20,6 +20,7 @@
 #include "proc_ident.h"
 #include "rows.h"
 #include "session.h"
+#include "ticks.h"
 #include "vm_config.h"
 
 /* A live VM's configuration is read again this often (smaps changes as the guest runs). */
@@ -42,14 +43,6 @@ struct advisor {
 	size_t nw, capw;
 	double run_s;
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct watch *watch_of(struct advisor *a, const struct vm_entry *vm, bool *created)
 {
@@ -123,26 +116,9 @@ static void watch_vms(struct advisor *a, double now, double dt)
 	}
 }
 
-/* Sleep until deadline (monotonic s) or a stop signal.  true: stop. */
-static bool wait_until(const sigset_t *stopset, double deadline)
-{
-	double left = deadline - mono_now();
-	struct timespec ts;
-	int sig;
-
-	if (left <= 0)
-		return false;
-	ts.tv_sec = (time_t)left;
-	ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-	do {
-		sig = sigtimedwait(stopset, NULL, &ts);
-	} while (sig < 0 && errno == EINTR);
-	return sig > 0;
-}
-
 static int run_loop(struct advisor *a, const sigset_t *stopset)
 {
-	double t0 = mono_now(), last = t0, next = t0 + ADVISE_INTERVAL_S, now;
+	double t0 = ticks_mono(), last = t0, next = t0 + ADVISE_INTERVAL_S, now;
 	bool stop = false;
 	int err;
 
@@ -153,8 +129,8 @@ static int run_loop(struct advisor *a, const sigset_t *stopset)
 
 		if (t0 + a->o->duration_s < deadline)
 			deadline = t0 + a->o->duration_s;
-		stop = wait_until(stopset, deadline);
-		now = mono_now();
+		stop = ticks_wait_until(stopset, deadline);
+		now = ticks_mono();
 		if (now - t0 >= a->o->duration_s - 1e-6)
 			stop = true;
 		err = session_read(&a->s);
@@ -479,12 +455,7 @@ int cmd_advise(int argc, char **argv)
 	case CLI_OK:
 		break;
 	}
-	sigemptyset(&stopset);
-	sigaddset(&stopset, SIGINT);
-	sigaddset(&stopset, SIGTERM);
-	sigaddset(&stopset, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stopset, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	ticks_hold_stop_signals(&stopset);
 
 	so.t = &o.t;
 	so.bpf_stats = false;

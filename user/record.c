@@ -22,6 +22,7 @@
 #include "record.h"
 #include "rows.h"
 #include "session.h"
+#include "ticks.h"
 #include "version.h"
 
 struct recorder {
@@ -35,14 +36,6 @@ struct recorder {
 	struct out_prog *progs; /* the summary's per-program figures, nlinks of them */
 	double run_s;
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * iotrace's own BPF run time: over the interval, or over the run with each
@@ -202,27 +195,10 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 	return end_interval(r);
 }
 
-/* Sleep until `deadline` (monotonic s) or a stop signal. true: stop. */
-static bool wait_until(const sigset_t *stopset, double deadline)
-{
-	double left = deadline - mono_now();
-	struct timespec ts;
-	int sig;
-
-	if (left <= 0)
-		return false;
-	ts.tv_sec = (time_t)left;
-	ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-	do {
-		sig = sigtimedwait(stopset, NULL, &ts);
-	} while (sig < 0 && errno == EINTR);
-	return sig > 0;
-}
-
 static int run_loop(struct recorder *r, const sigset_t *stopset)
 {
 	const struct record_opts *o = r->o;
-	double t0 = mono_now(), last = t0, next = t0 + o->interval_s, now;
+	double t0 = ticks_mono(), last = t0, next = t0 + o->interval_s, now;
 	bool stop = false;
 	int err;
 
@@ -231,8 +207,8 @@ static int run_loop(struct recorder *r, const sigset_t *stopset)
 
 		if (o->duration_s > 0 && t0 + o->duration_s < deadline)
 			deadline = t0 + o->duration_s;
-		stop = wait_until(stopset, deadline);
-		now = mono_now();
+		stop = ticks_wait_until(stopset, deadline);
+		now = ticks_mono();
 		if (o->duration_s > 0 && now - t0 >= o->duration_s - 1e-6)
 			stop = true;
 		err = session_read(&r->s);
@@ -298,14 +274,7 @@ int cmd_record(int argc, char **argv)
 	if (r.f)
 		out_init(&r.out, r.f, o.format == REC_CSV ? OUT_CSV : OUT_JSON);
 
-	/* Held pending until the loop waits for them: none is lost during load. */
-	sigemptyset(&stopset);
-	sigaddset(&stopset, SIGINT);
-	sigaddset(&stopset, SIGTERM);
-	sigaddset(&stopset, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stopset, NULL);
-	/* A closed pipe on stdout must end the run cleanly, not kill it. */
-	signal(SIGPIPE, SIG_IGN);
+	ticks_hold_stop_signals(&stopset);
 
 	so.t = &o.t;
 	so.bpf_stats = !o.no_bpf_stats;

@@ -33,6 +33,7 @@
 #include "rows.h"
 #include "serve.h"
 #include "session.h"
+#include "ticks.h"
 #include "version.h"
 
 /* The largest exposition served (about 3 KiB per workload at most). */
@@ -57,22 +58,6 @@ struct server {
 	bool textfile_failing; /* the last write failed: said once */
 	bool textfile_written; /* removed at exit */
 };
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double real_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---- the figures ------------------------------------------------------------ */
 
@@ -189,7 +174,7 @@ static int collect(struct server *sv, struct prom_buf *b)
 {
 	struct session *s = &sv->s;
 	struct prom_self self = { 0 };
-	double t0 = mono_now();
+	double t0 = ticks_mono();
 	size_t n;
 
 	if (session_read(s))
@@ -212,8 +197,8 @@ static int collect(struct server *sv, struct prom_buf *b)
 	self.bpf_stats = s->loader.stats_fd >= 0;
 	self.progs = sv->progs;
 	self.nprogs = fill_progs(sv);
-	self.timestamp_s = real_now();
-	self.collect_s = mono_now() - t0;
+	self.timestamp_s = ticks_real();
+	self.collect_s = ticks_mono() - t0;
 	prom_write_self(b, &self);
 	return b->full ? -E2BIG : 0;
 }
@@ -493,29 +478,12 @@ out:
 
 /* ---- the command -------------------------------------------------------------- */
 
-/* Sleep until `deadline` (monotonic s) or a stop signal. true: stop. */
-static bool wait_until(const sigset_t *stopset, double deadline)
-{
-	double left = deadline - mono_now();
-	struct timespec ts;
-	int sig;
-
-	if (left <= 0)
-		return false;
-	ts.tv_sec = (time_t)left;
-	ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
-	do {
-		sig = sigtimedwait(stopset, NULL, &ts);
-	} while (sig < 0 && errno == EINTR);
-	return sig > 0;
-}
-
 /* Until a stop signal: read the tables, and write the textfile, every interval. */
 static void run_loop(struct server *sv, const sigset_t *stopset)
 {
-	double next = mono_now() + sv->o->interval_s, now;
+	double next = ticks_mono() + sv->o->interval_s, now;
 
-	while (!wait_until(stopset, next)) {
+	while (!ticks_wait_until(stopset, next)) {
 		if (sv->o->textfile_dir) {
 			write_textfile(sv);
 		} else {
@@ -523,7 +491,7 @@ static void run_loop(struct server *sv, const sigset_t *stopset)
 			session_read(&sv->s);
 			pthread_mutex_unlock(&sv->lock);
 		}
-		now = mono_now();
+		now = ticks_mono();
 		while (next <= now)
 			next += sv->o->interval_s;
 	}
@@ -568,16 +536,8 @@ int cmd_serve(int argc, char **argv)
 		break;
 	}
 
-	/*
-	 * Held pending until the loop waits for them, and blocked in the HTTP
-	 * thread (it inherits this mask): the main thread takes them.
-	 */
-	sigemptyset(&stopset);
-	sigaddset(&stopset, SIGINT);
-	sigaddset(&stopset, SIGTERM);
-	sigaddset(&stopset, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* Blocked in the HTTP thread too (it inherits the mask): the main thread takes them. */
+	ticks_hold_stop_signals(&stopset);
 	pthread_mutex_init(&sv.lock, NULL);
 
 	/* What can be wrong with the options is said before anything is attached. */

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "rows.h"
 #include "session.h"
+#include "ticks.h"
 #include "top.h"
 #include "top_table.h"
 #include "top_view.h"
@@ -64,14 +65,6 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* All CPUs' busy and total jiffies, from /proc/stat's first line. */
@@ -672,7 +665,7 @@ static const char footer_keys[] =
 /* Read the interval that ends now, and set the next deadline. */
 static int tick(struct topper *tp, double *last, double *next)
 {
-	double now = mono_now();
+	double now = ticks_mono();
 	int err = read_interval(tp, now - *last);
 
 	*last = now;
@@ -683,13 +676,13 @@ static int tick(struct topper *tp, double *last, double *next)
 
 static int run_screen(struct topper *tp)
 {
-	double last = mono_now(), next = last + tp->o->delay_s;
+	double last = ticks_mono(), next = last + tp->o->delay_s;
 	long updates = 0;
 	int err, ch;
 
 	draw(tp, "starting...");
 	for (;;) {
-		if (mono_now() >= next) {
+		if (ticks_mono() >= next) {
 			err = tick(tp, &last, &next);
 			if (err)
 				return err;
@@ -698,7 +691,7 @@ static int run_screen(struct topper *tp)
 		draw(tp, footer_keys);
 		if (tp->o->iterations && updates >= tp->o->iterations)
 			return 0;
-		ch = top_view_key((int)((next - mono_now()) * 1000) + 1);
+		ch = top_view_key((int)((next - ticks_mono()) * 1000) + 1);
 		if (stop_requested)
 			return 0;
 		if (ch >= 0 && !on_key(tp, ch))
@@ -708,12 +701,12 @@ static int run_screen(struct topper *tp)
 
 static int run_batch(struct topper *tp)
 {
-	double last = mono_now(), next = last + tp->o->delay_s, left;
+	double last = ticks_mono(), next = last + tp->o->delay_s, left;
 	struct timespec ts;
 	int err;
 
 	for (long updates = 0; !tp->o->iterations || updates < tp->o->iterations; updates++) {
-		while (!stop_requested && (left = next - mono_now()) > 0) {
+		while (!stop_requested && (left = next - ticks_mono()) > 0) {
 			ts.tv_sec = (time_t)left;
 			ts.tv_nsec = (long)((left - ts.tv_sec) * 1e9);
 			nanosleep(&ts, NULL);

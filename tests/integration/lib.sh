@@ -384,6 +384,21 @@ finish() {
 	exit 0
 }
 
+# iotrace_programs_left: how many of iotrace's BPF programs are loaded on
+# the host (by name; tests run one at a time).  The kernel frees a
+# detached program after an RCU grace period: waits up to 2 s for none.
+_IOTRACE_PROGS='^(sched_switch|block_[a-z_]+|kvm_[a-z_]+|net_[a-z_]+|vm_exec)_(btf|raw)$|^iotrace_flush$|^net_(egress|ingress)$'
+iotrace_programs_left() {
+	local n i
+	for i in $(seq 40); do
+		n=$(bpftool prog show -j | jq -r --arg re "$_IOTRACE_PROGS" \
+			'[.[] | select(.name // "" | test($re))] | length')
+		[[ $n == 0 ]] && break
+		sleep 0.05
+	done
+	echo "$n"
+}
+
 # ---- iotrace record output (JSON lines) -------------------------------------
 # Lines that are not JSON objects are skipped here; json_bad_lines finds them.
 

@@ -72,15 +72,7 @@ else
 	echo "# this kernel has no kvm_exit tracepoint: no KVM judgement expected"
 fi
 
-# Nothing stays loaded.  The kernel frees a detached program after an RCU
-# grace period: up to 2 s.
-ours='^(sched_switch|block_[a-z_]+|kvm_[a-z_]+)_(btf|raw)$|^iotrace_flush$'
-for i in $(seq 40); do
-	n=$(bpftool prog show -j | jq -r --arg re "$ours" '[.[] | select(.name // "" | test($re))] | length')
-	[[ $n == 0 ]] && break
-	sleep 0.05
-done
-assert_eq "$n" 0 "after doctor: none of iotrace's programs is loaded"
+assert_eq "$(iotrace_programs_left)" 0 "after doctor: none of iotrace's programs is loaded"
 
 # ---- least privilege: CAP_BPF + CAP_PERFMON --------------------------------------
 caps=(--reuid=65534 --regid=65534 --clear-groups --inh-caps=+bpf,+perfmon

@@ -76,28 +76,15 @@ assert_match "$(cat "$TEST_TMP/nopriv.err")" 'CAP_BPF' \
 	"missing privileges: stderr names CAP_BPF"
 
 # Nothing stays attached after a run ends, by duration or by SIGTERM.
-ours='^(sched_switch|block_[a-z_]+)_(btf|raw)$|^iotrace_flush$'
-# The kernel frees a detached program after an RCU grace period: wait for
-# up to 2 s for the count to drop to zero, then report what is left.
-programs_left() {
-	local n i
-	for i in $(seq 40); do
-		n=$(bpftool prog show -j | jq -r --arg re "$ours" \
-			'[.[] | select(.name // "" | test($re))] | length')
-		[[ $n == 0 ]] && break
-		sleep 0.05
-	done
-	echo "$n"
-}
 run duration record --duration 1
 assert_eq "$rc" 0 "iotrace record --duration 1 exits 0"
-assert_eq "$(programs_left)" 0 "after --duration: none of iotrace's programs is loaded"
+assert_eq "$(iotrace_programs_left)" 0 "after --duration: none of iotrace's programs is loaded"
 iotrace_start "$TEST_TMP/term.err" record --output /dev/null
 iotrace_wait_ready "$IOTRACE_PID" "$TEST_TMP/term.err"
 kill -TERM "$IOTRACE_PID"
 rc=0
 wait "$IOTRACE_PID" || rc=$?
 assert_eq "$rc" 0 "iotrace record exits 0 on SIGTERM"
-assert_eq "$(programs_left)" 0 "after SIGTERM: none of iotrace's programs is loaded"
+assert_eq "$(iotrace_programs_left)" 0 "after SIGTERM: none of iotrace's programs is loaded"
 
 finish

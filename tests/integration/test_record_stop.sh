@@ -28,20 +28,6 @@ cg_a=$(mk_cgroup a)
 rel_a=$(cg_rel "$cg_a")
 loop=$(mk_loop 64)
 
-# The kernel frees a detached program after an RCU grace period: wait up
-# to 2 s for none of ours to be left.
-ours='^(sched_switch|block_[a-z_]+|kvm_[a-z_]+|net_[a-z_]+|vm_exec)_(btf|raw)$|^iotrace_flush$|^net_(egress|ingress)$'
-programs_left() {
-	local n i
-	for i in $(seq 40); do
-		n=$(bpftool prog show -j | jq -r --arg re "$ours" \
-			'[.[] | select(.name // "" | test($re))] | length')
-		[[ $n == 0 ]] && break
-		sleep 0.05
-	done
-	echo "$n"
-}
-
 # run_io: A's exact I/O.
 run_io() {
 	"$IOGEN" --cgroup "$cg_a" rand --dev "$loop" --reads "$READS" --writes "$WRITES" \
@@ -72,7 +58,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 echo "# exited ${ms} ms after SIGTERM"
 assert_eq "$rc" 0 "SIGTERM: record exits 0 ($(tail -c 300 "$TEST_TMP/term.err"))"
 assert_lt "$ms" 1000 "SIGTERM: record exits within 1 s"
-assert_eq "$(programs_left)" 0 "SIGTERM: none of iotrace's programs is left loaded"
+assert_eq "$(iotrace_programs_left)" 0 "SIGTERM: none of iotrace's programs is left loaded"
 assert_eq "$(a_counts "$rec")" "$expected" "SIGTERM: the recording has A's exact counts"
 assert_eq "$(jq -r 'select(.type == "report") | "\(.damage.intact) \(.summary.present) \(.summary.mismatches)"' \
 	"$TEST_TMP/rep.out")" "true true 0" "SIGTERM: the recording is whole, its summary there and agreeing"
@@ -87,7 +73,7 @@ kill -KILL "$IOTRACE_PID"
 rc=0
 wait "$IOTRACE_PID" || rc=$?
 assert_eq "$rc" $((128 + 9)) "SIGKILL: record was killed"
-assert_eq "$(programs_left)" 0 "SIGKILL: none of iotrace's programs is left loaded"
+assert_eq "$(iotrace_programs_left)" 0 "SIGKILL: none of iotrace's programs is left loaded"
 assert_eq "$(a_counts "$rec")" "$expected" "SIGKILL: the recording has A's exact counts"
 assert_eq "$(jq -r 'select(.type == "report") | .summary.present' "$TEST_TMP/rep.out")" false \
 	"SIGKILL: no summary (the run never ended), the intervals are read"
