@@ -287,29 +287,63 @@ static int read_counters(struct collector *c)
 	return 0;
 }
 
-int collector_inflight(struct collector *c, uint64_t *n)
+/* Call fn for each entry of the in-flight table: the array's slots, then the overflow hash. */
+static int inflight_each(struct collector *c,
+			 int (*fn)(void *arg, const struct iotrace_io_info *io), void *arg)
 {
 	int slots_fd = loader_map_fd(c->l, "io_slots"), over_fd = loader_map_fd(c->l, "inflight");
+	struct iotrace_io_info io;
 	struct iotrace_io_slot slot;
 	__u64 key, next, *prev = NULL;
 	__u32 i, nslots;
+	int err;
 
 	if (slots_fd < 0 || over_fd < 0)
 		return -ENOENT;
-	*n = 0;
 	nslots = bpf_map__max_entries(bpf_object__find_map_by_name(c->l->skel->obj, "io_slots"));
 	for (i = 0; i < nslots; i++) {
 		if (bpf_map_lookup_elem(slots_fd, &i, &slot))
 			return -errno;
-		if (slot.key)
-			(*n)++;
+		if (slot.key && (err = fn(arg, &slot.io)))
+			return err;
 	}
 	while (bpf_map_get_next_key(over_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		(*n)++;
+		/* Gone since the key was listed: completed meanwhile. */
+		if (bpf_map_lookup_elem(over_fd, &key, &io))
+			continue;
+		if ((err = fn(arg, &io)))
+			return err;
 	}
 	return 0;
+}
+
+static int count_one(void *arg, const struct iotrace_io_info *io)
+{
+	(void)io;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+int collector_inflight(struct collector *c, uint64_t *n)
+{
+	*n = 0;
+	return inflight_each(c, count_one, n);
+}
+
+static int add_one(void *arg, const struct iotrace_io_info *io)
+{
+	return unfinished_add(arg, io);
+}
+
+int collector_unfinished(struct collector *c, struct unfinished *u)
+{
+	int err = inflight_each(c, add_one, u);
+
+	if (!err)
+		unfinished_sort(u);
+	return err;
 }
 
 int collector_find_vms(struct collector *c)

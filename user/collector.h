@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "netdevs.h"
 #include "netns_links.h"
+#include "unfinished.h"
 #include "vmtable.h"
 #include "wltable.h"
 
@@ -82,6 +83,9 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
  * in-flight slot: for the end of a run, not for every interval.
  */
 int collector_inflight(struct collector *c, uint64_t *n);
+
+/* The same entries, grouped by owner and device into u (sorted). */
+int collector_unfinished(struct collector *c, struct unfinished *u);
 
 /* One attached program's own figures, cumulative as the kernel keeps them. */
 struct collector_prog_stat {

@@ -344,6 +344,12 @@ void iotr_workload_from_row(struct iotr_workload *w, const struct out_row *r,
 		w->pio_exits = r->vm->pio_exits;
 		w->mmio_exits = r->vm->mmio_exits;
 	}
+	for (size_t i = 0; i < r->n_unfinished; i++) {
+		w->unf_read_ops += r->unfinished[i].read_ops;
+		w->unf_write_ops += r->unfinished[i].write_ops;
+		w->unf_read_bytes += r->unfinished[i].read_bytes;
+		w->unf_write_bytes += r->unfinished[i].write_bytes;
+	}
 	if (lat_hist) {
 		w->lat_hist = lat_hist;
 		w->lat_slots = lat_slots > IOTR_HIST_MAX ? IOTR_HIST_MAX : lat_slots;
@@ -391,6 +397,11 @@ static void encode_workload(struct buf *b, const struct iotr_workload *w)
 	put_str(b, w->cgroup_path, IOTR_STR_MAX);
 	put_str(b, w->runtime, IOTR_STR_MAX);
 	put_str(b, w->container_id, IOTR_STR_MAX);
+	/* Minor 1. */
+	put_u64(b, w->unf_read_ops);
+	put_u64(b, w->unf_write_ops);
+	put_u64(b, w->unf_read_bytes);
+	put_u64(b, w->unf_write_bytes);
 }
 
 static void encode_self(struct buf *b, const struct iotr_self *s)
@@ -445,6 +456,13 @@ static bool decode_workload(struct cur *c, struct iotr_workload *w, uint64_t *hi
 	w->cgroup_path = get_str(c, str[1], IOTR_STR_MAX, true);
 	w->runtime = get_str(c, str[2], IOTR_STR_MAX, true);
 	w->container_id = get_str(c, str[3], IOTR_STR_MAX, true);
+	/* Minor 1's fields; a minor 0 record ends here. */
+	if (!c->bad && c->n - c->off >= 4 * sizeof(uint64_t)) {
+		w->unf_read_ops = get_u64(c);
+		w->unf_write_ops = get_u64(c);
+		w->unf_read_bytes = get_u64(c);
+		w->unf_write_bytes = get_u64(c);
+	}
 	return !c->bad;
 }
 

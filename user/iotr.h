@@ -18,7 +18,7 @@ struct out_self;
 
 /* Format version this code writes; it reads every minor of this major. */
 #define IOTR_MAJOR 1
-#define IOTR_MINOR 0
+#define IOTR_MINOR 1
 
 #define IOTR_MAGIC_LEN 8
 extern const uint8_t iotr_file_magic[IOTR_MAGIC_LEN];
@@ -94,6 +94,11 @@ struct iotr_workload {
 	uint64_t read_ops, write_ops, read_bytes, write_bytes;
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, softirq_ns;
 	uint64_t exits, userspace_exits, pio_exits, mmio_exits;
+	/*
+	 * Summary rows (minor 1): I/Os left in flight as the run ended, not in
+	 * the figures above (out_row.unfinished, summed over devices).
+	 */
+	uint64_t unf_read_ops, unf_write_ops, unf_read_bytes, unf_write_bytes;
 	/* Latency slot i counts [2^i, 2^(i+1)) ns, as IOTRACE_LAT_SLOTS. */
 	const uint64_t *lat_hist; /* NULL when lat_slots is 0 */
 	uint32_t lat_slots; /* <= IOTR_HIST_MAX */

@@ -38,7 +38,8 @@ static const char csv_header[] =
 	"cpu.host_ns,kvm.exits_source,kvm.exits,kvm.userspace_exits,kvm.pio_exits,"
 	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io,"
 	"net.tx_packets,net.tx_bytes,net.rx_packets,net.rx_bytes,net.softirq_ns,"
-	"derived.cycles_per_packet,derived.cycles_per_byte";
+	"derived.cycles_per_packet,derived.cycles_per_byte,block.unfinished_read_ops,"
+	"block.unfinished_write_ops,block.unfinished_read_bytes,block.unfinished_write_bytes";
 
 const char *out_csv_header(void)
 {
@@ -237,10 +238,11 @@ static void json_vm_kvm(FILE *f, const struct out_vm *vm)
 	fputc(']', f);
 }
 
-static void json_devices(FILE *f, const struct out_blk_dev *d, size_t n)
+static void json_devices(FILE *f, const char *key, bool present, const struct out_blk_dev *d,
+			 size_t n)
 {
-	fputs(",\"devices\":", f);
-	if (!d) {
+	fprintf(f, ",\"%s\":", key);
+	if (!present) {
 		fputs("null", f);
 		return;
 	}
@@ -299,7 +301,8 @@ static void json_row(FILE *f, const struct out_row *r)
 	json_num(f, r->lat_p50_us, 3, true);
 	fputs(",\"lat_p99_us\":", f);
 	json_num(f, r->lat_p99_us, 3, true);
-	json_devices(f, r->devices, r->n_devices);
+	json_devices(f, "devices", r->devices, r->devices, r->n_devices);
+	json_devices(f, "unfinished", r->has_unfinished, r->unfinished, r->n_unfinished);
 
 	fputc('}', f);
 	if (r->has_net)
@@ -363,6 +366,24 @@ static void csv_num(FILE *f, double v, int prec, bool neg_is_null)
 		fprintf(f, "%.*f", prec, v);
 }
 
+/* block.unfinished summed over its devices: CSV has no lists. */
+static void csv_unfinished(FILE *f, const struct out_row *r)
+{
+	uint64_t ro = 0, wo = 0, rb = 0, wb = 0;
+
+	if (!r->has_unfinished) {
+		fputs(",,,,", f);
+		return;
+	}
+	for (size_t i = 0; i < r->n_unfinished; i++) {
+		ro += r->unfinished[i].read_ops;
+		wo += r->unfinished[i].write_ops;
+		rb += r->unfinished[i].read_bytes;
+		wb += r->unfinished[i].write_bytes;
+	}
+	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, ro, wo, rb, wb);
+}
+
 static void csv_row(FILE *f, const struct out_row *r)
 {
 	const struct out_workload *wl = &r->wl;
@@ -422,6 +443,7 @@ static void csv_row(FILE *f, const struct out_row *r)
 	csv_num(f, r->cycles_per_packet, 1, true);
 	fputc(',', f);
 	csv_num(f, r->cycles_per_byte, 3, true);
+	csv_unfinished(f, r);
 	fputs(CSV_EOL, f);
 }
 

@@ -99,6 +99,14 @@ struct out_row {
 	/* The block I/O split by device; NULL: not split (VM rows), null. */
 	const struct out_blk_dev *devices;
 	size_t n_devices;
+	/*
+	 * Summary rows: the I/Os still in the in-flight table when the run
+	 * ended, by the device they were queued to (user/unfinished.h); not in
+	 * the figures above.  !has_unfinished (interval rows): null.
+	 */
+	bool has_unfinished;
+	const struct out_blk_dev *unfinished;
+	size_t n_unfinished;
 
 	/* Sockets' traffic; all null when !has_net (network programs off, VM rows). */
 	bool has_net;

@@ -34,6 +34,8 @@ struct recorder {
 	FILE *f; /* JSON or CSV lines; NULL when recording */
 	struct iotr_writer *rec; /* the recording; NULL for lines */
 	struct out_prog *progs; /* the summary's per-program figures, nlinks of them */
+	struct unfinished unf; /* the summary's I/Os left in flight */
+	bool unf_read; /* unf holds the in-flight table as the run ended */
 	double run_s;
 };
 
@@ -79,7 +81,9 @@ static int write_self(struct recorder *r, double interval_s, const uint64_t *cnt
 
 	if (!rows_fill_self(&r->s, &self, cnt, prog_missed, interval_s) && !always)
 		return 0;
-	if (always && collector_inflight(&r->s.coll, &inflight) == 0)
+	if (always && r->unf_read)
+		self.inflight_at_exit = (int64_t)r->unf.ios;
+	else if (always && collector_inflight(&r->s.coll, &inflight) == 0)
 		self.inflight_at_exit = (int64_t)inflight;
 	fill_bpf(r, &self, always);
 	if (r->rec) {
@@ -160,6 +164,15 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 	err = write_interval(r, summary, interval_s);
 	if (err)
 		return err;
+	if (summary) {
+		err = collector_unfinished(&r->s.coll, &r->unf);
+		r->unf_read = !err;
+		if (err)
+			fprintf(stderr,
+				"iotrace: warning: cannot read the I/Os left in flight (%s): the "
+				"summary's block.unfinished is null\n",
+				strerror(-err));
+	}
 	wl_table_for_each(&r->s.table, e)
 	{
 		const struct wl_counters *c = summary ? &e->total : &e->delta;
@@ -168,6 +181,8 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 			continue;
 		session_identify(&r->s, e, &refreshed);
 		rows_fill(&r->s, &row, &r->wlrow, e, c, type, interval_s);
+		if (r->unf_read)
+			rows_fill_unfinished(&r->s, &row, &r->unf, UNFINISHED_CGROUP, e->id);
 		err = write_row(r, &row, c->lat_hist);
 		if (err)
 			return err;
@@ -181,6 +196,8 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 		if (!session_wanted(&r->s, vm->cgroup_id))
 			continue;
 		rows_fill_vm(&r->s, &row, r->vmrow, vm, summary, interval_s);
+		if (summary && r->unf_read)
+			rows_fill_unfinished(&r->s, &row, &r->unf, UNFINISHED_VM, vm->pid);
 		err = write_row(r, &row, NULL);
 		if (err)
 			return err;
@@ -339,6 +356,7 @@ out:
 		}
 	}
 	rows_vm_buf_free(r.vmrow);
+	unfinished_free(&r.unf);
 	free(r.progs);
 	return ret;
 }

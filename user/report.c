@@ -243,7 +243,15 @@ static void json_row(FILE *f, const struct report_ctx *x, const struct report_wl
 	json_num(f, d.lat_p50_us, 3);
 	fputs(",\"lat_p99_us\":", f);
 	json_num(f, d.lat_p99_us, 3);
-	fputc('}', f);
+	/* From the run's summary, which only a whole run has (of format 1.1 on). */
+	if (w->sum.rows && x->hdr->minor >= 1)
+		fprintf(f,
+			",\"unfinished\":{\"read_ops\":%" PRIu64 ",\"write_ops\":%" PRIu64
+			",\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64 "}}",
+			w->sum.unf_read_ops, w->sum.unf_write_ops, w->sum.unf_read_bytes,
+			w->sum.unf_write_bytes);
+	else
+		fputs(",\"unfinished\":null}", f);
 	if (net)
 		fprintf(f,
 			",\"net\":{\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64

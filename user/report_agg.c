@@ -223,6 +223,10 @@ static void counters_add(struct report_counters *c, const struct iotr_workload *
 		c->pio_exits = sat_add(c->pio_exits, w->pio_exits);
 		c->mmio_exits = sat_add(c->mmio_exits, w->mmio_exits);
 	}
+	c->unf_read_ops = sat_add(c->unf_read_ops, w->unf_read_ops);
+	c->unf_write_ops = sat_add(c->unf_write_ops, w->unf_write_ops);
+	c->unf_read_bytes = sat_add(c->unf_read_bytes, w->unf_read_bytes);
+	c->unf_write_bytes = sat_add(c->unf_write_bytes, w->unf_write_bytes);
 	for (uint32_t i = 0; w->lat_hist && i < w->lat_slots && i < IOTR_HIST_MAX; i++)
 		c->lat_hist[i] = sat_add(c->lat_hist[i], w->lat_hist[i]);
 	if (w->lat_slots > c->lat_slots)

@@ -50,6 +50,8 @@ struct report_counters {
 	uint64_t read_ops, write_ops, read_bytes, write_bytes;
 	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, softirq_ns;
 	uint64_t exits, userspace_exits, pio_exits, mmio_exits;
+	/* Left in flight as the run ended: summary records only. */
+	uint64_t unf_read_ops, unf_write_ops, unf_read_bytes, unf_write_bytes;
 	uint64_t lat_hist[IOTR_HIST_MAX];
 	uint32_t lat_slots; /* the most slots any summed record had */
 	uint32_t rows; /* records summed */

@@ -20,6 +20,14 @@ static int dev_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Unknown (a device gone since, or 0:0 when the kernel gave none): "", null. */
+static void name_dev(const struct session *s, struct out_blk_dev *o, const struct timespec *now)
+{
+	if (!s->devnames || blkdev_name(s->devnames, o->major, o->minor, (uint64_t)now->tv_sec,
+					o->name, sizeof(o->name)))
+		o->name[0] = '\0';
+}
+
 /* The devices e did I/O on in the period, named; over the run with `total`. */
 static void fill_devices(const struct session *s, struct out_row *row, struct wl_row_buf *rb,
 			 const struct wl_entry *e, bool total)
@@ -43,10 +51,7 @@ static void fill_devices(const struct session *s, struct out_row *row, struct wl
 		o->write_ops = c->wr_ops;
 		o->read_bytes = c->rd_bytes;
 		o->write_bytes = c->wr_bytes;
-		/* Unknown (a device gone since, or 0:0 when the kernel gave none): null. */
-		if (!s->devnames || blkdev_name(s->devnames, d->major, d->minor,
-						(uint64_t)now.tv_sec, o->name, sizeof(o->name)))
-			o->name[0] = '\0';
+		name_dev(s, o, &now);
 	}
 	qsort(rb->devs, n, sizeof(rb->devs[0]), dev_cmp);
 	row->devices = rb->devs;
@@ -153,6 +158,21 @@ static const char *bucket_name(const struct vm_bucket *b, char *buf, size_t len)
 		snprintf(buf, len, "0x%llx", (unsigned long long)b->code);
 		return buf;
 	}
+}
+
+void rows_fill_unfinished(const struct session *s, struct out_row *row, struct unfinished *u,
+			  enum unfinished_owner owner, uint64_t id)
+{
+	struct out_blk_dev *figs;
+	struct timespec now;
+	size_t n = unfinished_of(u, owner, id, &figs);
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (size_t i = 0; i < n; i++)
+		name_dev(s, &figs[i], &now);
+	row->has_unfinished = true;
+	row->unfinished = figs;
+	row->n_unfinished = n;
 }
 
 void rows_fill_vm(const struct session *s, struct out_row *row, struct vm_row_buf *vb,

@@ -9,6 +9,7 @@
 
 #include "output.h"
 #include "session.h"
+#include "unfinished.h"
 
 /* Scratch space for a workload row's device list: it lives until the next fill. */
 struct wl_row_buf {
@@ -22,6 +23,13 @@ struct wl_row_buf {
 void rows_fill(const struct session *s, struct out_row *row, struct wl_row_buf *rb,
 	       const struct wl_entry *e, const struct wl_counters *c, enum out_row_type type,
 	       double interval_s);
+
+/*
+ * A summary row's unfinished I/Os: those of the cgroup or VM process `id`
+ * in u (from collector_unfinished()), named.  The row points into u.
+ */
+void rows_fill_unfinished(const struct session *s, struct out_row *row, struct unfinished *u,
+			  enum unfinished_owner owner, uint64_t id);
 
 /* Scratch space for one VM row's lists: they live until the next fill. */
 struct vm_row_buf;

@@ -84,13 +84,14 @@ assert_eq "$(record_values "$out" .cpu.cycles_source)" tsc-estimate \
 
 sf() { summary_field "$out" "$@"; }
 
-assert_eq "$(sf "$rel_a" .block.read_ops)" "$READS" "A read_ops"
-assert_eq "$(sf "$rel_a" .block.write_ops)" "$WRITES" "A write_ops"
-assert_eq "$(sf "$rel_a" .block.read_bytes)" "$((READS * BS))" "A read_bytes"
-assert_eq "$(sf "$rel_a" .block.write_bytes)" "$((WRITES * BS))" \
+assert_eq "$(sf "$rel_a" 'done(.read_ops)')" "$READS" "A read_ops"
+assert_eq "$(sf "$rel_a" 'done(.write_ops)')" "$WRITES" "A write_ops"
+assert_eq "$(sf "$rel_a" 'done(.read_bytes)')" "$((READS * BS))" "A read_bytes"
+assert_eq "$(sf "$rel_a" 'done(.write_bytes)')" "$((WRITES * BS))" \
 	"A write_bytes"
-assert_eq "$(sf "$rel_b" .block.read_ops)" 0 "B read_ops"
-assert_eq "$(sf "$rel_b" .block.write_ops)" 0 "B write_ops"
+check_unfinished "$out" "$rel_a"
+assert_eq "$(sf "$rel_b" 'done(.read_ops)')" 0 "B read_ops"
+assert_eq "$(sf "$rel_b" 'done(.write_ops)')" 0 "B write_ops"
 assert_gt "$(sf "$rel_a" .block.lat_p50_us)" 0 "A lat_p50_us non-null, > 0"
 assert_gt "$(sf "$rel_a" .block.lat_p99_us)" 0 "A lat_p99_us non-null, > 0"
 # A loop device over /dev/shm completes in microseconds: a start stamp that

@@ -63,25 +63,30 @@ sf() { summary_field "$out" "$rel" "$@"; }
 dev_field() {
 	sf "[.block.devices[] | select(.dev == \"$1\")] | if length == 1 then .[0] | $2 else \"<\(length) entries for $1>\" end"
 }
+# dev_done DEV FIELD: FIELD of DEV's entry, with DEV's I/Os left unfinished (lib.sh done()).
+dev_done() {
+	sf "done_on(\"$1\"; .$2)"
+}
 
-assert_eq "$(sf .block.read_ops)" $((READS_A + READS_B)) "the workload's read_ops"
+assert_eq "$(sf 'done(.read_ops)')" $((READS_A + READS_B)) "the workload's read_ops"
+check_unfinished "$out" "$rel"
 assert_eq "$(sf '[.block.devices[].dev] | sort | join(" ")')" \
 	"$(printf '%s\n' "$dev_a" "$dev_b" | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"block.devices lists exactly A and B"
 assert_eq "$(dev_field "$dev_a" .name)" "${loop_a##*/}" "A is named after its device"
 assert_eq "$(dev_field "$dev_b" .name)" "${loop_b##*/}" "B is named after its device"
-assert_eq "$(dev_field "$dev_a" .read_ops)" "$READS_A" "A read_ops"
-assert_eq "$(dev_field "$dev_a" .write_ops)" 0 "A write_ops"
-assert_eq "$(dev_field "$dev_a" .read_bytes)" $((READS_A * BS)) "A read_bytes"
-assert_eq "$(dev_field "$dev_b" .read_ops)" "$READS_B" "B read_ops"
-assert_eq "$(dev_field "$dev_b" .write_ops)" "$WRITES_B" "B write_ops"
-assert_eq "$(dev_field "$dev_b" .read_bytes)" $((READS_B * BS)) "B read_bytes"
-assert_eq "$(dev_field "$dev_b" .write_bytes)" $((WRITES_B * BS)) "B write_bytes"
+assert_eq "$(dev_done "$dev_a" read_ops)" "$READS_A" "A read_ops"
+assert_eq "$(dev_done "$dev_a" write_ops)" 0 "A write_ops"
+assert_eq "$(dev_done "$dev_a" read_bytes)" $((READS_A * BS)) "A read_bytes"
+assert_eq "$(dev_done "$dev_b" read_ops)" "$READS_B" "B read_ops"
+assert_eq "$(dev_done "$dev_b" write_ops)" "$WRITES_B" "B write_ops"
+assert_eq "$(dev_done "$dev_b" read_bytes)" $((READS_B * BS)) "B read_bytes"
+assert_eq "$(dev_done "$dev_b" write_bytes)" $((WRITES_B * BS)) "B write_bytes"
 assert_eq "$(sf '[.block.devices[] | .read_ops + .write_ops] | add')" \
 	"$(sf '.block.read_ops + .block.write_ops')" \
 	"the devices' ops add up to the workload's"
 assert_eq "$(interval_sum "$out" "$rel" "[.block.devices[] | select(.dev == \"$dev_b\") | .read_ops] | add // 0")" \
-	"$READS_B" "B: interval lines' read_ops add up to the summary's"
+	"$(dev_field "$dev_b" .read_ops)" "B: interval lines' read_ops add up to the summary's"
 assert_eq "$(jq -nR -r "$_JQ_RECS"'[recs[] | select(.type == "self") | .lost.blk_dev_full, .devices_untracked] | add' "$out")" \
 	0 "nothing lost from the device split (self lines)"
 

@@ -46,10 +46,11 @@ assert_eq "${bad:-none}" none "every line is a JSON object (bad line numbers)"
 assert_eq "$(record_values "$out" .workload.cgroup_path)" "$rel_a" \
 	"--cgroup filter: only A appears"
 assert_eq "$(summary_count "$out" "$rel_a")" 1 "one summary line for A"
-assert_eq "$(summary_field "$out" "$rel_a" .block.write_bytes)" \
+assert_eq "$(summary_field "$out" "$rel_a" 'done(.write_bytes)')" \
 	"$((WRITES * BS))" "A write_bytes: all writeback charged to A"
 assert_ge "$(summary_field "$out" "$rel_a" .block.write_ops)" 1 \
 	"A write_ops >= 1"
-assert_eq "$(summary_field "$out" "$rel_a" .block.read_ops)" 0 "A read_ops"
+assert_eq "$(summary_field "$out" "$rel_a" 'done(.read_ops)')" 0 "A read_ops"
+check_unfinished "$out" "$rel_a"
 
 finish

@@ -52,10 +52,11 @@ sf() { summary_field "$out" "$rel" "$1"; }
 # bio is split again when its pages exceed the queue's segment limit; how
 # often depends on how contiguous the buffer happens to be in memory.
 assert_ge "$((w1 - w0))" 33 "fixture: the 4 MiB writes became many requests"
-assert_eq "$(sf .block.read_ops)" "$((r1 - r0))" "read ops equal the device's"
-assert_eq "$(sf .block.read_bytes)" "$(((rs1 - rs0) * 512))" "read bytes equal the device's"
-assert_eq "$(sf .block.write_ops)" "$((w1 - w0))" "write ops equal the device's"
-assert_eq "$(sf .block.write_bytes)" "$(((ws1 - ws0) * 512))" "write bytes equal the device's"
+assert_eq "$(sf 'done(.read_ops)')" "$((r1 - r0))" "read ops equal the device's"
+assert_eq "$(sf 'done(.read_bytes)')" "$(((rs1 - rs0) * 512))" "read bytes equal the device's"
+assert_eq "$(sf 'done(.write_ops)')" "$((w1 - w0))" "write ops equal the device's"
+assert_eq "$(sf 'done(.write_bytes)')" "$(((ws1 - ws0) * 512))" "write bytes equal the device's"
+check_unfinished "$out" "$rel"
 self=$(grep '"type":"self"' "$out" | tail -n 1)
 assert_eq "$(jq '.recovered' <<<"$self")" 0 "no I/O was recovered late"
 assert_eq "$(jq '.unattributed.unseen_complete + .unattributed.rq_no_owner' <<<"$self")" 0 \

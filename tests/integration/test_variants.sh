@@ -50,9 +50,10 @@ sleep 1.2
 iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace (raw_tp, cpu-clock) exits 0"
 
 sf() { summary_field "$out" "$@"; }
-assert_eq "$(sf "$rel_a" .block.read_ops)" "$READS" "raw_tp: A read_ops"
-assert_eq "$(sf "$rel_a" .block.write_ops)" "$WRITES" "raw_tp: A write_ops"
-assert_eq "$(sf "$rel_a" .block.read_bytes)" "$((READS * BS))" "raw_tp: A read_bytes"
+assert_eq "$(sf "$rel_a" 'done(.read_ops)')" "$READS" "raw_tp: A read_ops"
+assert_eq "$(sf "$rel_a" 'done(.write_ops)')" "$WRITES" "raw_tp: A write_ops"
+assert_eq "$(sf "$rel_a" 'done(.read_bytes)')" "$((READS * BS))" "raw_tp: A read_bytes"
+check_unfinished "$out" "$rel_a"
 assert_eq "$(sf "$rel_b" .block.read_ops)" 0 "raw_tp: B read_ops"
 assert_eq "$(record_values "$out" .cpu.cycles_source)" pmu-cpu-clock \
 	"cycles_source names the counter used"
@@ -79,8 +80,13 @@ col() { tr ',' '\n' <<<"$header" | grep -nx "$1" | cut -d: -f1; }
 summary=$(awk -F, -v p="$rel_a" -v c="$(col workload.cgroup_path)" \
 	'$1 == "summary" && $c == p' "$out")
 assert_eq "$(wc -l <<<"$summary")" 1 "CSV: one summary record for A"
-assert_eq "$(cut -d, -f"$(col block.read_ops)" <<<"$summary")" "$READS" "CSV: A read_ops"
-assert_eq "$(cut -d, -f"$(col block.write_ops)" <<<"$summary")" "$WRITES" "CSV: A write_ops"
+# csv_done OP: A's OP ops in the summary, with those left unfinished at exit.
+csv_done() {
+	echo $(($(cut -d, -f"$(col "block.$1_ops")" <<<"$summary") +
+		$(cut -d, -f"$(col "block.unfinished_$1_ops")" <<<"$summary")))
+}
+assert_eq "$(csv_done read)" "$READS" "CSV: A read_ops"
+assert_eq "$(csv_done write)" "$WRITES" "CSV: A write_ops"
 assert_eq "$(cut -d, -f"$(col cpu.cycles_source)" <<<"$summary")" tsc-estimate \
 	"CSV: cycles_source"
 fields=$(awk -F, '{ print NF }' "$out" | sort -u)

@@ -112,8 +112,8 @@ check_vm() {
 	assert_eq "$(vm .kvm.pio_exits "$pid")" "$pio" "$name: pio_exits == the VMM's"
 	assert_eq "$(vm .kvm.mmio_exits "$pid")" "$mmio" "$name: mmio_exits == the VMM's"
 	assert_eq "$(vm .kvm.exit_handling_ns "$pid")" null "$name: no exit handling time without kvm_exit"
-	assert_eq "$(vm .block.read_ops "$pid")" "$reads" "$name: read_ops == the VMM's reads"
-	assert_eq "$(vm .block.write_ops "$pid")" "$writes" "$name: write_ops == the VMM's writes"
+	assert_eq "$(vm 'done(.read_ops)' "$pid")" "$reads" "$name: read_ops == the VMM's reads"
+	assert_eq "$(vm 'done(.write_ops)' "$pid")" "$writes" "$name: write_ops == the VMM's writes"
 	assert_eq "$(vm .block.read_bytes "$pid")" "$((reads * BS))" "$name: read_bytes"
 	assert_eq "$(vm .block.write_bytes "$pid")" "$((writes * BS))" "$name: write_bytes"
 	assert_within_pct "$(vm .derived.exits_per_io "$pid")" \

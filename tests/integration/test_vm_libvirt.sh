@@ -245,9 +245,9 @@ read -r other_reads other_rbytes other_writes < <(jq -nR -r --arg re "$machine_r
 ((other_reads == 0)) || echo "# QEMU read $other_reads times ($other_rbytes bytes) from other devices (page faults)"
 assert_eq "$other_writes" 0 "QEMU wrote to no other device"
 
-assert_eq "$(vm .block.read_ops)" "$((dreads + other_reads))" \
+assert_eq "$(vm 'done(.read_ops)')" "$((dreads + other_reads))" \
 	"read_ops == the loop device's reads (guest + probes) + QEMU's reads elsewhere"
-assert_eq "$(vm .block.write_ops)" "$dwrites" "write_ops == the loop device's writes (the guest's)"
+assert_eq "$(vm 'done(.write_ops)')" "$dwrites" "write_ops == the loop device's writes (the guest's)"
 assert_eq "$(vm .block.read_bytes)" "$((drsec * 512 + other_rbytes))" "read_bytes"
 assert_eq "$(vm .block.write_bytes)" "$((dwsec * 512))" "write_bytes"
 

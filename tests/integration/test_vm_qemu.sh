@@ -172,9 +172,9 @@ check_vm() {
 	assert_eq "$(vm .kvm.exits "$pid")" 0 "$mode: no KVM exits under TCG"
 	assert_eq "$(vm .cpu.guest_ns "$pid")" 0 "$mode: no guest time under TCG"
 
-	assert_eq "$(vm .block.read_ops "$pid")" "${dreads[$1]}" \
+	assert_eq "$(vm 'done(.read_ops)' "$pid")" "${dreads[$1]}" \
 		"$mode: read_ops == the loop device's reads (guest + probes)"
-	assert_eq "$(vm .block.write_ops "$pid")" "${dwrites[$1]}" \
+	assert_eq "$(vm 'done(.write_ops)' "$pid")" "${dwrites[$1]}" \
 		"$mode: write_ops == the loop device's writes (the guest's)"
 	assert_eq "$(vm .block.read_bytes "$pid")" "$((drsec[$1] * 512))" "$mode: read_bytes"
 	assert_eq "$(vm .block.write_bytes "$pid")" "$((dwsec[$1] * 512))" "$mode: write_bytes"

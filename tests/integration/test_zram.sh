@@ -50,15 +50,18 @@ iotrace_stop_ok "$IOTRACE_PID" "$err" "iotrace record exits 0"
 sf() { summary_field "$out" "$rel" "$1"; }
 assert_eq "$((r1 - r0))" "$READS" "fixture: the device completed exactly the reads"
 assert_eq "$((w1 - w0))" "$WRITES" "fixture: the device completed exactly the writes"
-assert_eq "$(sf .block.read_ops)" "$READS" "zram read_ops"
-assert_eq "$(sf .block.write_ops)" "$WRITES" "zram write_ops"
-assert_eq "$(sf .block.read_bytes)" "$((READS * BS))" "zram read_bytes"
-assert_eq "$(sf .block.write_bytes)" "$((WRITES * BS))" "zram write_bytes"
+assert_eq "$(sf 'done(.read_ops)')" "$READS" "zram read_ops"
+assert_eq "$(sf 'done(.write_ops)')" "$WRITES" "zram write_ops"
+assert_eq "$(sf 'done(.read_bytes)')" "$((READS * BS))" "zram read_bytes"
+assert_eq "$(sf 'done(.write_bytes)')" "$((WRITES * BS))" "zram write_bytes"
+check_unfinished "$out" "$rel"
 assert_gt "$(sf .block.lat_p50_us)" 0 "zram latency measured (queue -> complete)"
 # Bio-based: the device is the bio's at completion.
-assert_eq "$(sf '[.block.devices[] | "\(.dev) \(.name) \(.read_ops) \(.write_ops)"] | join(",")')" \
-	"$(cat "/sys/block/zram$id/dev") zram$id $READS $WRITES" \
-	"block.devices: all of it on the zram device, by number and name"
+zdev=$(cat "/sys/block/zram$id/dev")
+assert_eq "$(sf '[.block.devices[] | "\(.dev) \(.name)"] | join(",")')" "$zdev zram$id" \
+	"block.devices: the zram device alone, by number and name"
+assert_eq "$(sf "done_on(\"$zdev\"; .read_ops)") $(sf "done_on(\"$zdev\"; .write_ops)")" \
+	"$READS $WRITES" "block.devices: all of the reads and writes on the zram device"
 self=$(grep '"type":"self"' "$out" | tail -n 1)
 echo "# last self line: $self"
 assert_match "$(jq -r '.inflight_at_exit | type' <<<"$self")" '^number$' \

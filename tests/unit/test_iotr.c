@@ -248,6 +248,10 @@ static void check_wl(const struct iotr_workload *got, const struct iotr_workload
 	assert_int_equal(got->userspace_exits, want->userspace_exits);
 	assert_int_equal(got->pio_exits, want->pio_exits);
 	assert_int_equal(got->mmio_exits, want->mmio_exits);
+	assert_int_equal(got->unf_read_ops, want->unf_read_ops);
+	assert_int_equal(got->unf_write_ops, want->unf_write_ops);
+	assert_int_equal(got->unf_read_bytes, want->unf_read_bytes);
+	assert_int_equal(got->unf_write_bytes, want->unf_write_bytes);
 	assert_int_equal(got->lat_slots, want->lat_slots);
 	if (want->lat_slots)
 		assert_memory_equal(got->lat_hist, want->lat_hist, want->lat_slots * 8);
@@ -284,6 +288,10 @@ static void test_round_trip(void **state)
 		.userspace_exits = 14,
 		.pio_exits = 15,
 		.mmio_exits = 16,
+		.unf_read_ops = 17,
+		.unf_write_ops = 18,
+		.unf_read_bytes = 19,
+		.unf_write_bytes = 0xfedcba9876543210ULL,
 		.lat_hist = hist,
 		.lat_slots = IOTR_HIST_MAX,
 	};
@@ -417,6 +425,15 @@ static void test_from_rows(void **state)
 		.pio_exits = 8,
 		.mmio_exits = 9,
 	};
+	static const struct out_blk_dev unf[2] = {
+		{ .major = 7, .minor = 1, .read_ops = 1, .read_bytes = 4096 },
+		{ .major = 8,
+		  .minor = 0,
+		  .read_ops = 2,
+		  .write_ops = 3,
+		  .read_bytes = 5,
+		  .write_bytes = 6 },
+	};
 	struct out_row row = {
 		.type = OUT_ROW_SUMMARY,
 		.ts = { .tv_sec = 1795574794, .tv_nsec = 5 },
@@ -433,6 +450,9 @@ static void test_from_rows(void **state)
 		.has_net = true,
 		.tx_packets = 10,
 		.softirq_ns = 11,
+		.has_unfinished = true,
+		.unfinished = unf,
+		.n_unfinished = 2,
 		.vm = &vmx,
 	};
 	struct out_self os = { .vm_full = 3, .inflight_at_exit = -1, .net_off = "x" };
@@ -467,6 +487,11 @@ static void test_from_rows(void **state)
 	assert_int_equal(w.userspace_exits, 7);
 	assert_int_equal(w.pio_exits, 8);
 	assert_int_equal(w.mmio_exits, 9);
+	/* The unfinished I/Os summed over their devices. */
+	assert_int_equal(w.unf_read_ops, 3);
+	assert_int_equal(w.unf_write_ops, 3);
+	assert_int_equal(w.unf_read_bytes, 4101);
+	assert_int_equal(w.unf_write_bytes, 6);
 	assert_ptr_equal(w.lat_hist, hist);
 	assert_int_equal(w.lat_slots, IOTR_HIST_MAX);
 

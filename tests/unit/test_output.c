@@ -97,6 +97,9 @@ static struct out_row full_row(void)
 static struct out_row idle_row(void)
 {
 	static const struct out_blk_dev none[1];
+	static const struct out_blk_dev unf[1] = {
+		{ .major = 7, .minor = 2, .name = "loop2", .read_ops = 1, .read_bytes = 4096 },
+	};
 
 	struct out_row r = {
 		.type = OUT_ROW_SUMMARY,
@@ -117,6 +120,9 @@ static struct out_row idle_row(void)
 		.lat_p99_us = -1,
 		.devices = none,
 		.n_devices = 0,
+		.has_unfinished = true,
+		.unfinished = unf,
+		.n_unfinished = 1,
 		.iops = 0,
 		.cycles_per_io = -1,
 		.cycles_per_packet = -1,
@@ -163,7 +169,7 @@ static const char full_json[] =
 	"\"devices\":[{\"dev\":\"7:0\",\"name\":\"loop0\",\"read_ops\":6,\"write_ops\":5,"
 	"\"read_bytes\":24576,\"write_bytes\":20480},"
 	"{\"dev\":\"259:1048575\",\"name\":null,\"read_ops\":4,\"write_ops\":0,"
-	"\"read_bytes\":16384,\"write_bytes\":0}]},"
+	"\"read_bytes\":16384,\"write_bytes\":0}],\"unfinished\":null},"
 	"\"net\":{\"tx_packets\":100,\"tx_bytes\":51200,\"rx_packets\":200,"
 	"\"rx_bytes\":102400,\"softirq_ns\":3000},"
 	"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,"
@@ -175,7 +181,9 @@ static const char idle_json[] =
 	"\"runtime\":null,\"container_id\":null,\"name\":\"idle\"},"
 	"\"cpu\":{\"ns\":0,\"cycles\":0,\"cycles_source\":\"pmu\"},"
 	"\"block\":{\"read_ops\":0,\"write_ops\":0,\"read_bytes\":0,\"write_bytes\":0,"
-	"\"lat_p50_us\":null,\"lat_p99_us\":null,\"devices\":[]},\"net\":null,"
+	"\"lat_p50_us\":null,\"lat_p99_us\":null,\"devices\":[],"
+	"\"unfinished\":[{\"dev\":\"7:2\",\"name\":\"loop2\",\"read_ops\":1,\"write_ops\":0,"
+	"\"read_bytes\":4096,\"write_bytes\":0}]},\"net\":null,"
 	"\"derived\":{\"iops\":0.000,\"cycles_per_io\":null,\"cycles_per_packet\":null,"
 	"\"cycles_per_byte\":null}}\n";
 
@@ -204,7 +212,8 @@ static const char csv_header[] =
 	"cpu.host_ns,kvm.exits_source,kvm.exits,kvm.userspace_exits,kvm.pio_exits,"
 	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io,"
 	"net.tx_packets,net.tx_bytes,net.rx_packets,net.rx_bytes,net.softirq_ns,"
-	"derived.cycles_per_packet,derived.cycles_per_byte";
+	"derived.cycles_per_packet,derived.cycles_per_byte,block.unfinished_read_ops,"
+	"block.unfinished_write_ops,block.unfinished_read_bytes,block.unfinished_write_bytes";
 
 /* A row that is not a VM's leaves the VM columns empty. */
 #define NO_VM ",,,,,,,,,,,,,"
@@ -212,10 +221,10 @@ static const char csv_header[] =
 static const char full_csv[] = "interval,2026-11-25T02:46:33.123Z,1.000,container,1234,"
 			       "/system.slice/docker-abc.scope,docker,abc123,web,1500000,"
 			       "3900000,tsc-estimate,10,5,40960,20480,12.346,250.500,15.000,"
-			       "260000.0" NO_VM ",100,51200,200,102400,3000,13000.0,25.391\n";
+			       "260000.0" NO_VM ",100,51200,200,102400,3000,13000.0,25.391,,,,\n";
 
 static const char idle_csv[] = "summary,2000-02-29T23:59:59.005Z,10.000,cgroup,77,,,,idle,0,0,"
-			       "pmu,0,0,0,0,,,0.000," NO_VM ",,,,,,,\n";
+			       "pmu,0,0,0,0,,,0.000," NO_VM ",,,,,,,,1,0,4096,0\n";
 
 /*
  * Cgroup names can hold any byte but NUL.  Expected: JSON escapes, bytes
@@ -526,12 +535,13 @@ static void test_json_parses_with_jq(void **state)
 					   "\"block\",\"net\",\"derived\"]' >/dev/null",
 					s.buf, NULL, 0),
 			 0);
-	/* block.devices comes last in block, its objects' keys in contract order. */
+	/* block.devices and .unfinished come last in block, their objects' keys in contract order. */
 	assert_int_equal(
-		run_with_input(JQ " -s -e '.[0].block | keys_unsorted == "
-				  "[\"read_ops\",\"write_ops\",\"read_bytes\",\"write_bytes\","
-				  "\"lat_p50_us\",\"lat_p99_us\",\"devices\"]' >/dev/null",
-			       s.buf, NULL, 0),
+		run_with_input(
+			JQ " -s -e '.[0].block | keys_unsorted == "
+			   "[\"read_ops\",\"write_ops\",\"read_bytes\",\"write_bytes\","
+			   "\"lat_p50_us\",\"lat_p99_us\",\"devices\",\"unfinished\"]' >/dev/null",
+			s.buf, NULL, 0),
 		0);
 	assert_int_equal(run_with_input(JQ
 					" -s -e '.[0].block.devices | map(keys_unsorted) == "
@@ -625,7 +635,8 @@ static void test_csv_quoting(void **state)
 	assert_int_equal(out_row(&w, &r), 0);
 	snprintf(want, sizeof(want),
 		 "%s\nsummary,2000-02-29T23:59:59.005Z,10.000,cgroup,77,\"/x,y\","
-		 "\"cr\rhere\",\"\"\"\",\"a,b\"\"c\nd\",0,0,pmu,0,0,0,0,,,0.000," NO_VM ",,,,,,,\n",
+		 "\"cr\rhere\",\"\"\"\",\"a,b\"\"c\nd\",0,0,pmu,0,0,0,0,,,0.000," NO_VM
+		 ",,,,,,,,1,0,4096,0\n",
 		 csv_header);
 	assert_string_equal(sink_text(&s), want);
 	sink_close(&s);
@@ -806,7 +817,7 @@ static void test_vm_row(void **state)
 		"\"cycles_source\":\"tsc-estimate\",\"guest_ns\":0,\"host_ns\":160000},"
 		"\"block\":{\"read_ops\":10,\"write_ops\":5,\"read_bytes\":40960,"
 		"\"write_bytes\":20480,\"lat_p50_us\":12.346,\"lat_p99_us\":250.500,"
-		"\"devices\":null},\"net\":null,"
+		"\"devices\":null,\"unfinished\":null},\"net\":null,"
 		"\"kvm\":{\"exits_source\":\"userspace_exit\",\"exits\":10001,\"exits_by_reason\":{},"
 		"\"userspace_exits\":10001,\"pio_exits\":10000,\"mmio_exits\":0,"
 		"\"exit_handling_ns\":null,"
@@ -830,7 +841,7 @@ static void test_vm_row(void **state)
 	assert_int_equal(out_row(&w, &r), 0);
 	assert_non_null(strstr(sink_text(&s),
 			       ",260000.0,4242,\"web\"\"1\",,0,160000,userspace_exit,10001,10001,"
-			       "10000,0,,1.0001,41.6,,,,,,,\n"));
+			       "10000,0,,1.0001,41.6,,,,,,,,,,,\n"));
 	sink_close(&s);
 }
 
