@@ -372,6 +372,14 @@ void iotr_self_from_out(struct iotr_self *s, const struct out_self *o)
 	s->net_owners_full = o->net_owners_full;
 	s->inflight_at_exit = o->inflight_at_exit;
 	s->net_off = o->net_off;
+	s->has_v1 = true;
+	s->blk_dev_full = o->blk_dev_full;
+	s->devices_untracked = o->devices_untracked;
+	s->pruned = o->pruned;
+	s->evicted = o->evicted;
+	s->bpf_stats = o->bpf_stats;
+	s->bpf_run_ns = o->bpf_run_ns;
+	s->bpf_runs = o->bpf_runs;
 }
 
 /* The field order is the format's (docs/recording-format.md); decode_workload mirrors it. */
@@ -419,6 +427,13 @@ static void encode_self(struct buf *b, const struct iotr_self *s)
 	put_u64(b, s->net_owners_full);
 	put_u64(b, s->inflight_at_exit < 0 ? UINT64_MAX : (uint64_t)s->inflight_at_exit);
 	put_str(b, s->net_off, IOTR_STR_MAX);
+	/* Minor 1. */
+	put_u64(b, s->blk_dev_full);
+	put_u64(b, s->devices_untracked);
+	put_u64(b, s->pruned);
+	put_u64(b, s->evicted);
+	put_u64(b, s->bpf_stats ? s->bpf_run_ns : UINT64_MAX);
+	put_u64(b, s->bpf_stats ? s->bpf_runs : UINT64_MAX);
 }
 
 static bool decode_interval(struct cur *c, struct iotr_interval *iv)
@@ -485,6 +500,19 @@ static bool decode_self(struct cur *c, struct iotr_self *s, char *str)
 	at_exit = get_u64(c);
 	s->inflight_at_exit = at_exit > INT64_MAX ? -1 : (int64_t)at_exit;
 	s->net_off = get_str(c, str, IOTR_STR_MAX, true);
+	/* Minor 1's fields; a minor 0 record ends here. */
+	if (!c->bad && c->n - c->off >= 6 * sizeof(uint64_t)) {
+		s->has_v1 = true;
+		s->blk_dev_full = get_u64(c);
+		s->devices_untracked = get_u64(c);
+		s->pruned = get_u64(c);
+		s->evicted = get_u64(c);
+		s->bpf_run_ns = get_u64(c);
+		s->bpf_runs = get_u64(c);
+		s->bpf_stats = s->bpf_run_ns != UINT64_MAX && s->bpf_runs != UINT64_MAX;
+		if (!s->bpf_stats)
+			s->bpf_run_ns = s->bpf_runs = 0;
+	}
 	return !c->bad;
 }
 

@@ -111,6 +111,11 @@ struct iotr_self {
 	uint64_t vm_full, vms_untracked, net_owners_full;
 	int64_t inflight_at_exit; /* < 0: not counted */
 	const char *net_off; /* NULL: network figures on */
+	/* Minor 1 (has_v1 false: a 1.0 record, these are 0). */
+	bool has_v1;
+	uint64_t blk_dev_full, devices_untracked, pruned, evicted;
+	bool bpf_stats; /* bpf_run_ns and bpf_runs are measured */
+	uint64_t bpf_run_ns, bpf_runs;
 };
 
 struct iotr_record {

@@ -144,6 +144,27 @@ static void json_self(FILE *f, const struct report_agg *a)
 		fputs("null", f);
 	fputs(",\"net_off\":", f);
 	out_json_str(f, s->net_off);
+	/* Format 1.1's figures; null from a 1.0 recording. */
+	if (s->v1_records)
+		fprintf(f,
+			",\"blk_dev_full\":%" PRIu64 ",\"devices_untracked\":%" PRIu64
+			",\"pruned\":%" PRIu64 ",\"evicted\":%" PRIu64,
+			s->blk_dev_full, s->devices_untracked, s->pruned, s->evicted);
+	else
+		fputs(",\"blk_dev_full\":null,\"devices_untracked\":null,\"pruned\":null,"
+		      "\"evicted\":null",
+		      f);
+	/*
+	 * Interval self records are written only when something went wrong
+	 * in the interval, so their BPF figures do not add up to the run's:
+	 * only the summary's (the run's totals) are reported.
+	 */
+	fputs(",\"bpf\":", f);
+	if (a->self_summary_seen && s->bpf_records)
+		fprintf(f, "{\"run_ns\":%" PRIu64 ",\"runs\":%" PRIu64 "}", s->bpf_run_ns,
+			s->bpf_runs);
+	else
+		fputs("null", f);
 	fputc('}', f);
 }
 

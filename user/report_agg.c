@@ -379,6 +379,21 @@ static int self_record(struct report_agg *a, const struct iotr_self *s)
 		o->vms_untracked = s->vms_untracked;
 	if (s->inflight_at_exit >= 0)
 		o->inflight_at_exit = s->inflight_at_exit;
+	if (s->has_v1) {
+		o->v1_records++;
+		o->blk_dev_full = sat_add(o->blk_dev_full, s->blk_dev_full);
+		if (s->devices_untracked > o->devices_untracked)
+			o->devices_untracked = s->devices_untracked;
+		if (s->pruned > o->pruned)
+			o->pruned = s->pruned;
+		if (s->evicted > o->evicted)
+			o->evicted = s->evicted;
+		if (s->bpf_stats) {
+			o->bpf_records++;
+			o->bpf_run_ns = sat_add(o->bpf_run_ns, s->bpf_run_ns);
+			o->bpf_runs = sat_add(o->bpf_runs, s->bpf_runs);
+		}
+	}
 	return set_str(&o->net_off, s->net_off) ? 0 : -ENOMEM;
 }
 

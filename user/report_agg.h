@@ -92,6 +92,12 @@ struct report_self {
 	uint64_t cgroups_untracked, vms_untracked;
 	int64_t inflight_at_exit; /* from the summary; < 0: unknown */
 	char *net_off; /* the last one seen; NULL: network figures on */
+	/* From format 1.1's records (v1_records of them): 1.0 files have none. */
+	uint64_t v1_records;
+	uint64_t blk_dev_full; /* summed */
+	uint64_t devices_untracked, pruned, evicted; /* run totals in every record: the largest */
+	uint64_t bpf_records; /* records with BPF statistics on */
+	uint64_t bpf_run_ns, bpf_runs; /* summed over those */
 };
 
 struct report_agg {

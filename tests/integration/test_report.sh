@@ -75,6 +75,10 @@ assert_eq "$REPORT_RC" 0 "report exits 0 ($(head -c 500 "$TEST_TMP/rep.err"))"
 assert_eq "$(head_field .damage.intact)" true "an intact recording: damage.intact"
 assert_eq "$(head_field '.summary | "\(.present) \(.checked) \(.mismatches)"')" \
 	"true true 0" "the summary is there and agrees with the sum of the intervals"
+assert_eq "$(head_field .format_version)" 1.1 "the recording is of format 1.1"
+assert_gt "$(head_field .self.bpf.runs)" 0 "self.bpf: iotrace's own BPF runs over the run (from the summary)"
+assert_eq "$(head_field '"\(.self.blk_dev_full) \(.self.devices_untracked) \(.self.evicted)"')" "0 0 0" \
+	"self: nothing lost from the device split, no workload evicted"
 # With the I/Os the run's summary lists as unfinished (lib.sh done()).
 assert_eq "$(wl_field '.block.read_ops + .block.unfinished.read_ops')" $((BURSTS * READS)) "A read_ops"
 assert_eq "$(wl_field '.block.write_ops + .block.unfinished.write_ops')" $((BURSTS * WRITES)) "A write_ops"

@@ -310,6 +310,14 @@ static void test_round_trip(void **state)
 		.net_owners_full = 11,
 		.inflight_at_exit = 12,
 		.net_off = "needs CAP_NET_ADMIN",
+		.has_v1 = true,
+		.blk_dev_full = 13,
+		.devices_untracked = 14,
+		.pruned = 15,
+		.evicted = 16,
+		.bpf_stats = true,
+		.bpf_run_ns = 17,
+		.bpf_runs = 18,
 	};
 	struct iotr_self self_null = { .inflight_at_exit = -1 };
 	struct iotr_interval iv = { .ts_ns = T0, .interval_ns = 1000123456 };
@@ -385,6 +393,14 @@ static void test_round_trip(void **state)
 	assert_int_equal(rec.self.net_owners_full, 11);
 	assert_int_equal(rec.self.inflight_at_exit, 12);
 	assert_string_equal(rec.self.net_off, "needs CAP_NET_ADMIN");
+	assert_true(rec.self.has_v1);
+	assert_int_equal(rec.self.blk_dev_full, 13);
+	assert_int_equal(rec.self.devices_untracked, 14);
+	assert_int_equal(rec.self.pruned, 15);
+	assert_int_equal(rec.self.evicted, 16);
+	assert_true(rec.self.bpf_stats);
+	assert_int_equal(rec.self.bpf_run_ns, 17);
+	assert_int_equal(rec.self.bpf_runs, 18);
 	assert_int_equal(iotr_reader_next_record(r, &rec), 0);
 	assert_int_equal(iotr_reader_next_record(r, &rec), 0);
 
@@ -399,6 +415,10 @@ static void test_round_trip(void **state)
 	assert_int_equal(iotr_reader_next_record(r, &rec), 1);
 	assert_int_equal(rec.self.inflight_at_exit, -1);
 	assert_null(rec.self.net_off);
+	/* Written by this version: the 1.1 fields are there, BPF statistics off. */
+	assert_true(rec.self.has_v1);
+	assert_false(rec.self.bpf_stats);
+	assert_int_equal(rec.self.bpf_run_ns, 0);
 	assert_int_equal(iotr_reader_next_record(r, &rec), 0);
 	assert_int_equal(iotr_reader_next_block(r, &b), 0);
 
@@ -455,7 +475,13 @@ static void test_from_rows(void **state)
 		.n_unfinished = 2,
 		.vm = &vmx,
 	};
-	struct out_self os = { .vm_full = 3, .inflight_at_exit = -1, .net_off = "x" };
+	struct out_self os = { .vm_full = 3,
+			       .inflight_at_exit = -1,
+			       .net_off = "x",
+			       .pruned = 4,
+			       .bpf_stats = true,
+			       .bpf_run_ns = 5,
+			       .bpf_runs = 6 };
 	uint64_t hist[100] = { 1, 2, 3 };
 	struct iotr_interval iv;
 	struct iotr_workload w;
@@ -512,6 +538,11 @@ static void test_from_rows(void **state)
 	assert_int_equal(s.vm_full, 3);
 	assert_int_equal(s.inflight_at_exit, -1);
 	assert_string_equal(s.net_off, "x");
+	assert_true(s.has_v1);
+	assert_int_equal(s.pruned, 4);
+	assert_true(s.bpf_stats);
+	assert_int_equal(s.bpf_run_ns, 5);
+	assert_int_equal(s.bpf_runs, 6);
 }
 
 /* ---- Damage ---- */
