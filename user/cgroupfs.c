@@ -252,6 +252,7 @@ int cgfs_proc_cgroup(const char *procfs_root, int pid, char *out, size_t len)
 struct cg_entry {
 	uint64_t id;
 	char *path;
+	uint64_t walk; /* the walk that last recorded it (cgfs_cache.walks + 1 during it) */
 };
 
 struct cgfs_cache {
@@ -262,6 +263,7 @@ struct cgfs_cache {
 	struct cg_entry *tab;
 	size_t overflow;
 	uint64_t walks; /* refreshes that walked the whole tree */
+	uint64_t dropped; /* gone cgroups forgotten to make room */
 };
 
 static size_t slot_of(const struct cgfs_cache *c, uint64_t id)
@@ -338,6 +340,7 @@ static int record(struct cgfs_cache *c, uint64_t id, const char *path)
 		return 0;
 	e = find_slot(c, id);
 	if (e->id) {
+		e->walk = c->walks + 1;
 		/* known: a rename keeps the id, so take the new path */
 		if (strcmp(e->path, path)) {
 			dup = strdup(path);
@@ -357,6 +360,7 @@ static int record(struct cgfs_cache *c, uint64_t id, const char *path)
 		return -ENOMEM;
 	e->id = id;
 	e->path = dup;
+	e->walk = c->walks + 1;
 	c->count++;
 	return 0;
 }
@@ -509,14 +513,12 @@ static int walk_dir(struct walk *w, size_t plen)
 	return ret;
 }
 
-int cgfs_cache_refresh(struct cgfs_cache *c)
+static int walk_tree(struct cgfs_cache *c)
 {
 	struct walk *w;
 	struct stat st;
 	int ret;
 
-	if (!c)
-		return -EINVAL;
 	c->overflow = 0;
 	w = malloc(sizeof(*w));
 	if (!w)
@@ -545,6 +547,44 @@ int cgfs_cache_refresh(struct cgfs_cache *c)
 	}
 	close(w->root);
 	free(w);
+	return ret;
+}
+
+/*
+ * After a whole walk that had no room for some cgroups: forget the entries
+ * that walk did not see (cgroups removed since, whose names nobody asked
+ * for in time; a named workload keeps its own copy).  Returns how many.
+ */
+static size_t drop_unseen(struct cgfs_cache *c)
+{
+	uint64_t *ids = malloc(c->count * sizeof(*ids));
+	size_t n = 0;
+
+	if (!ids)
+		return 0;
+	for (size_t i = 0; i <= c->mask; i++)
+		if (c->tab[i].id && c->tab[i].walk != c->walks)
+			ids[n++] = c->tab[i].id;
+	for (size_t i = 0; i < n; i++)
+		cgfs_cache_forget(c, ids[i]);
+	free(ids);
+	c->dropped += n;
+	return n;
+}
+
+int cgfs_cache_refresh(struct cgfs_cache *c)
+{
+	int ret;
+
+	if (!c)
+		return -EINVAL;
+	ret = walk_tree(c);
+	/*
+	 * Removed cgroups keep their room until it is needed: then they go,
+	 * and a second walk records the live ones the first had no room for.
+	 */
+	if (ret >= 0 && c->overflow && drop_unseen(c))
+		ret = walk_tree(c);
 	return ret;
 }
 
@@ -600,4 +640,9 @@ size_t cgfs_cache_overflow(const struct cgfs_cache *c)
 uint64_t cgfs_cache_walks(const struct cgfs_cache *c)
 {
 	return c ? c->walks : 0;
+}
+
+uint64_t cgfs_cache_dropped(const struct cgfs_cache *c)
+{
+	return c ? c->dropped : 0;
 }

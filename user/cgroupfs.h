@@ -41,7 +41,9 @@ int cgfs_proc_cgroup(const char *procfs_root, int pid, char *out, size_t len);
 
 /*
  * A bounded id -> path cache, filled by walking the hierarchy.  Cgroups that
- * disappear keep their last known path until cgfs_cache_forget().
+ * disappear keep their last known path until cgfs_cache_forget(), or until
+ * a walk finds no room for a live cgroup: then every entry that walk did
+ * not see is dropped (cgfs_cache_dropped()) and the tree walked again.
  */
 struct cgfs_cache;
 
@@ -70,5 +72,8 @@ size_t cgfs_cache_overflow(const struct cgfs_cache *c);
  * is gone.
  */
 uint64_t cgfs_cache_walks(const struct cgfs_cache *c);
+
+/* Entries of removed cgroups dropped to make room, so far. */
+uint64_t cgfs_cache_dropped(const struct cgfs_cache *c);
 
 #endif
