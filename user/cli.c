@@ -111,6 +111,17 @@ static int parse_seconds(const char *arg, double min, double max, double *out)
 	return 0;
 }
 
+/* An option's number of seconds into *out; else -1 and err says what is allowed. */
+static int seconds_opt(const char *name, const char *arg, double min, double max, double *out,
+		       char *err, size_t errlen)
+{
+	if (!parse_seconds(arg, min, max, out))
+		return 0;
+	snprintf(err, errlen, "%s: '%s' is not a number of seconds from %.10g to %.10g", name, arg,
+		 min, max);
+	return -1;
+}
+
 enum { OPT_PROG_TYPE = 256, OPT_CYCLES, OPT_NO_BPF_STATS };
 
 /* 1: opt was a trace option and is taken; 0: not one; -1: bad value (err set). */
@@ -236,21 +247,14 @@ enum cli_result cli_parse_record(int argc, char **argv, struct record_opts *o, c
 			continue;
 		switch (c) {
 		case 'i':
-			if (parse_seconds(optarg, 0.1, 3600, &o->interval_s)) {
-				snprintf(
-					err, errlen,
-					"--interval: '%s' is not a number of seconds from 0.1 to 3600",
-					optarg);
+			if (seconds_opt("--interval", optarg, 0.1, 3600, &o->interval_s, err,
+					errlen))
 				return CLI_ERROR;
-			}
 			break;
 		case 'D':
-			if (parse_seconds(optarg, 0, 31 * 24 * 3600.0, &o->duration_s)) {
-				snprintf(err, errlen,
-					 "--duration: '%s' is not a number of seconds >= 0",
-					 optarg);
+			if (seconds_opt("--duration", optarg, 0, 31 * 24 * 3600.0, &o->duration_s,
+					err, errlen))
 				return CLI_ERROR;
-			}
 			break;
 		case 'f':
 			if (!strcmp(optarg, "json")) {
@@ -451,13 +455,8 @@ enum cli_result cli_parse_top(int argc, char **argv, struct top_opts *o, char *e
 			continue;
 		switch (c) {
 		case 'd':
-			if (parse_seconds(optarg, 0.1, 3600, &o->delay_s)) {
-				snprintf(
-					err, errlen,
-					"--delay: '%s' is not a number of seconds from 0.1 to 3600",
-					optarg);
+			if (seconds_opt("--delay", optarg, 0.1, 3600, &o->delay_s, err, errlen))
 				return CLI_ERROR;
-			}
 			break;
 		case 'b':
 			o->batch = true;
@@ -586,13 +585,9 @@ enum cli_result cli_parse_serve(int argc, char **argv, struct serve_opts *o, cha
 			o->textfile_dir = optarg;
 			break;
 		case 'i':
-			if (parse_seconds(optarg, 0.1, 3600, &o->interval_s)) {
-				snprintf(
-					err, errlen,
-					"--interval: '%s' is not a number of seconds from 0.1 to 3600",
-					optarg);
+			if (seconds_opt("--interval", optarg, 0.1, 3600, &o->interval_s, err,
+					errlen))
 				return CLI_ERROR;
-			}
 			break;
 		case 'h':
 			return CLI_HELP;
@@ -694,13 +689,9 @@ enum cli_result cli_parse_advise(int argc, char **argv, struct advise_opts *o, c
 			continue;
 		switch (c) {
 		case 'D':
-			if (parse_seconds(optarg, 1, 86400, &o->duration_s)) {
-				snprintf(
-					err, errlen,
-					"--duration: '%s' is not a number of seconds from 1 to 86400",
-					optarg);
+			if (seconds_opt("--duration", optarg, 1, 86400, &o->duration_s, err,
+					errlen))
 				return CLI_ERROR;
-			}
 			break;
 		case 'f':
 			if (!strcmp(optarg, "table")) {
