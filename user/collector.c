@@ -145,82 +145,69 @@ static void sum_net(const struct collector *c, struct iotrace_net_stats *sum)
 	}
 }
 
-static int read_cpu_map(struct collector *c, struct wl_table *t)
+static void feed_cpu(struct collector *c, struct wl_table *t, const void *key)
 {
-	__u64 key, next, *prev = NULL;
 	uint64_t ns, cycles;
 
-	while (bpf_map_get_next_key(c->cpu_fd, prev, &next) == 0) {
-		key = next;
+	sum_cpu(c, &ns, &cycles);
+	/* A full table is counted by wl_table_get(). */
+	wl_table_feed_cpu(t, *(const __u64 *)key, ns, cycles);
+}
+
+static void feed_blk(struct collector *c, struct wl_table *t, const void *key)
+{
+	struct iotrace_blk_stats sum;
+
+	sum_blk(c, &sum);
+	wl_table_feed_blk(t, *(const __u64 *)key, &sum);
+}
+
+/* Block I/O per (workload, device): the device list of each workload. */
+static void feed_blk_dev(struct collector *c, struct wl_table *t, const void *key)
+{
+	const struct iotrace_blk_dev_key *k = key;
+	struct iotrace_blk_dev_stats sum;
+
+	sum_blk_dev(c, &sum);
+	/* A full table or device list is counted by the table. */
+	wl_table_feed_blk_dev(t, k->cgroup_id, IOTRACE_DEV_MAJOR(k->dev), IOTRACE_DEV_MINOR(k->dev),
+			      &sum);
+}
+
+static void feed_net(struct collector *c, struct wl_table *t, const void *key)
+{
+	struct iotrace_net_stats sum;
+
+	sum_net(c, &sum);
+	wl_table_feed_net(t, *(const __u64 *)key, &sum);
+}
+
+/*
+ * Every entry of a per-CPU workload map into t, its values in c->vals for
+ * feed().  An entry deleted between listing and lookup is skipped.  A walk
+ * that restarts (its previous key deleted meanwhile) feeds some entries
+ * twice, which changes nothing: the figures are cumulative.
+ */
+static int read_map(struct collector *c, struct wl_table *t, int fd, size_t key_size,
+		    void (*feed)(struct collector *c, struct wl_table *t, const void *key))
+{
+	union {
+		__u64 id;
+		struct iotrace_blk_dev_key dev;
+	} key, next;
+	void *prev = NULL;
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		memcpy(&key, &next, key_size);
 		prev = &key;
-		if (bpf_map_lookup_elem(c->cpu_fd, &key, c->vals)) {
+		if (bpf_map_lookup_elem(fd, &key, c->vals)) {
 			if (errno == ENOENT) /* removed since get_next_key */
 				continue;
 			return -errno;
 		}
-		sum_cpu(c, &ns, &cycles);
-		/* A full table is counted by wl_table_get(). */
-		wl_table_feed_cpu(t, key, ns, cycles);
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-static int read_blk_map(struct collector *c, struct wl_table *t)
-{
-	__u64 key, next, *prev = NULL;
-	struct iotrace_blk_stats sum;
-
-	while (bpf_map_get_next_key(c->blk_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(c->blk_fd, &key, c->vals)) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
-		sum_blk(c, &sum);
-		wl_table_feed_blk(t, key, &sum);
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-/* Block I/O per (workload, device): the device list of each workload. */
-static int read_blk_dev_map(struct collector *c, struct wl_table *t)
-{
-	struct iotrace_blk_dev_key key, next, *prev = NULL;
-	struct iotrace_blk_dev_stats sum;
-
-	while (bpf_map_get_next_key(c->blk_dev_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(c->blk_dev_fd, &key, c->vals)) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
-		sum_blk_dev(c, &sum);
-		/* A full table or device list is counted by the table. */
-		wl_table_feed_blk_dev(t, key.cgroup_id, IOTRACE_DEV_MAJOR(key.dev),
-				      IOTRACE_DEV_MINOR(key.dev), &sum);
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-static int read_net_map(struct collector *c, struct wl_table *t)
-{
-	__u64 key, next, *prev = NULL;
-	struct iotrace_net_stats sum;
-
-	while (bpf_map_get_next_key(c->net_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(c->net_fd, &key, c->vals)) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
-		sum_net(c, &sum);
-		wl_table_feed_net(t, key, &sum);
+		feed(c, t, &key);
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
@@ -894,13 +881,14 @@ int collector_read(struct collector *c, struct wl_table *t, struct vm_table *vt)
 	c->reads++;
 	wl_table_begin(t);
 	vm_table_begin(vt);
-	err = read_cpu_map(c, t);
+	err = read_map(c, t, c->cpu_fd, sizeof(__u64), feed_cpu);
 	if (!err)
-		err = read_blk_map(c, t);
+		err = read_map(c, t, c->blk_fd, sizeof(__u64), feed_blk);
 	if (!err)
-		err = read_blk_dev_map(c, t);
+		err = read_map(c, t, c->blk_dev_fd, sizeof(struct iotrace_blk_dev_key),
+			       feed_blk_dev);
 	if (!err)
-		err = read_net_map(c, t);
+		err = read_map(c, t, c->net_fd, sizeof(__u64), feed_net);
 	if (!err)
 		err = read_vm_procs(c, vt);
 	if (!err && !c->l->net_off)
