@@ -36,7 +36,7 @@ int collector_init(struct collector *c, struct loader *l)
 		"vals must hold the largest per-CPU value");
 
 	memset(c, 0, sizeof(*c));
-	c->veths.fd = -1; /* collector_free() may run before netns_links_init() */
+	c->veths.sock.fd = -1; /* collector_free() may run before netns_links_init() */
 	c->cg_root_fd = -1;
 	c->l = l;
 	c->cpu_fd = loader_map_fd(l, "cpu_stats");

@@ -22,23 +22,13 @@
 #include <linux/rtnetlink.h>
 
 #include "ct_net.h"
-#include "netns_links.h"
+#include "nlsock.h"
 
-#define CT_NL_BUF 65536
 #define CT_LINKS_MAX 4096
 #define CT_ADDRS_MAX 4096
 #define CT_RULES_MAX 8192
 
 /* ---- parsing ------------------------------------------------------------ */
-
-static int nl_err(const struct nlmsghdr *h)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(h);
-
-	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-		return -EBADMSG;
-	return e->error < 0 ? e->error : -EPROTO;
-}
 
 /* Walk the messages of one datagram: each of sequence seq handed to fn (1: done, < 0: error). */
 typedef int (*msg_fn)(const struct nlmsghdr *h, void *ctx);
@@ -60,8 +50,12 @@ static int walk(const void *buf, size_t len, uint32_t seq, msg_fn fn, void *ctx)
 			}
 			return 1;
 		}
-		if (h->nlmsg_type == NLMSG_ERROR)
-			return nl_err(h);
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			err = nlsock_error(h);
+			if (err)
+				return err;
+			continue; /* an acknowledgement */
+		}
 		err = fn(h, ctx);
 		if (err < 0)
 			return err;
@@ -346,84 +340,53 @@ bool ct_rule_nat_for(const struct ct_rule *r, const char *bridge, const uint8_t 
 	return false;
 }
 
-/* ---- sockets ------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 
-struct nl {
-	int fd;
-	uint32_t seq;
-	char *buf;
+/* A dump's parser and where it puts what it finds. */
+struct dump {
+	int (*parse)(const void *buf, size_t len, uint32_t seq, void *out, size_t max, size_t *n,
+		     size_t *more);
+	void *out;
+	size_t max, n, more;
 };
 
-static int nl_open(struct nl *nl, int proto)
+static int parse_links(const void *buf, size_t len, uint32_t seq, void *out, size_t max, size_t *n,
+		       size_t *more)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
-	if (nl->fd < 0)
-		return -errno;
-	if (setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int err = -errno;
-
-		close(nl->fd);
-		nl->fd = -1;
-		return err;
-	}
-	return 0;
+	return ct_parse_links(buf, len, seq, out, max, n, more);
 }
 
-static void nl_close(struct nl *nl)
+static int parse_addrs(const void *buf, size_t len, uint32_t seq, void *out, size_t max, size_t *n,
+		       size_t *more)
 {
-	if (nl->fd >= 0)
-		close(nl->fd);
-	nl->fd = -1;
+	return ct_parse_addrs(buf, len, seq, out, max, n, more);
 }
 
-static ssize_t nl_recv(struct nl *nl)
+static int parse_rules(const void *buf, size_t len, uint32_t seq, void *out, size_t max, size_t *n,
+		       size_t *more)
 {
-	struct iovec iov = { .iov_base = nl->buf, .iov_len = CT_NL_BUF };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t r;
-
-	do
-		r = recvmsg(nl->fd, &msg, 0);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (msg.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	return r ? r : -EIO;
+	return ct_parse_rules(buf, len, seq, out, max, n, more);
 }
 
-typedef int (*parse_fn)(const void *buf, size_t len, uint32_t seq, void *out, size_t max, size_t *n,
-			size_t *more);
-
-/* Send request h and parse the whole answer with fn. */
-static int nl_dump(struct nl *nl, struct nlmsghdr *h, parse_fn fn, void *out, size_t max, size_t *n)
+static int parse_dump(void *ctx, const void *buf, size_t len, uint32_t seq)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	size_t more = 0;
-	ssize_t r;
+	struct dump *d = ctx;
+
+	return d->parse(buf, len, seq, d->out, d->max, &d->n, &d->more);
+}
+
+/* Send request h and parse the whole answer into d; *n: what was kept. */
+static int nl_dump(struct nlsock *nl, struct nlmsghdr *h, struct dump *d, size_t *n)
+{
 	int err;
 
-	h->nlmsg_seq = ++nl->seq;
-	*n = 0;
-	if (sendto(nl->fd, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	for (;;) {
-		r = nl_recv(nl);
-		if (r < 0)
-			return (int)r;
-		err = fn(nl->buf, (size_t)r, nl->seq, out, max, n, &more);
-		if (err < 0)
-			return err;
-		if (err == 1)
-			return 0;
-	}
+	d->n = d->more = 0;
+	err = nlsock_request(nl, h, parse_dump, d);
+	*n = d->n;
+	return err;
 }
 
-static int dump_links(struct nl *nl, struct ct_link *links, size_t *n)
+static int dump_links(struct nlsock *nl, struct ct_link *links, size_t *n)
 {
 	struct {
 		struct nlmsghdr h;
@@ -434,10 +397,12 @@ static int dump_links(struct nl *nl, struct ct_link *links, size_t *n)
 	req.h.nlmsg_type = RTM_GETLINK;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.ifi.ifi_family = AF_UNSPEC;
-	return nl_dump(nl, &req.h, (parse_fn)ct_parse_links, links, CT_LINKS_MAX, n);
+	struct dump d = { .parse = parse_links, .out = links, .max = CT_LINKS_MAX };
+
+	return nl_dump(nl, &req.h, &d, n);
 }
 
-static int dump_addrs(struct nl *nl, struct ct_addr *addrs, size_t *n)
+static int dump_addrs(struct nlsock *nl, struct ct_addr *addrs, size_t *n)
 {
 	struct {
 		struct nlmsghdr h;
@@ -448,10 +413,12 @@ static int dump_addrs(struct nl *nl, struct ct_addr *addrs, size_t *n)
 	req.h.nlmsg_type = RTM_GETADDR;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.ifa.ifa_family = AF_INET;
-	return nl_dump(nl, &req.h, (parse_fn)ct_parse_addrs, addrs, CT_ADDRS_MAX, n);
+	struct dump d = { .parse = parse_addrs, .out = addrs, .max = CT_ADDRS_MAX };
+
+	return nl_dump(nl, &req.h, &d, n);
 }
 
-static int dump_rules(struct nl *nl, struct ct_rule *rules, size_t *n)
+static int dump_rules(struct nlsock *nl, struct ct_rule *rules, size_t *n)
 {
 	struct {
 		struct nlmsghdr h;
@@ -463,42 +430,9 @@ static int dump_rules(struct nl *nl, struct ct_rule *rules, size_t *n)
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	req.g.nfgen_family = NFPROTO_UNSPEC;
 	req.g.version = NFNETLINK_V0;
-	return nl_dump(nl, &req.h, (parse_fn)ct_parse_rules, rules, CT_RULES_MAX, n);
-}
+	struct dump d = { .parse = parse_rules, .out = rules, .max = CT_RULES_MAX };
 
-static int nsid_of(struct nl *nl, int ns_fd, int32_t *nsid)
-{
-	struct {
-		struct nlmsghdr h;
-		struct rtgenmsg g;
-		char attrs[16];
-	} req = { 0 };
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct rtattr *a;
-	uint32_t fd = (uint32_t)ns_fd;
-	ssize_t r;
-	int err;
-
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.g));
-	req.h.nlmsg_type = RTM_GETNSID;
-	req.h.nlmsg_flags = NLM_F_REQUEST;
-	req.h.nlmsg_seq = ++nl->seq;
-	req.g.rtgen_family = AF_UNSPEC;
-	a = (struct rtattr *)((char *)&req.h + NLMSG_ALIGN(req.h.nlmsg_len));
-	a->rta_type = NETNSA_FD;
-	a->rta_len = RTA_LENGTH(sizeof(fd));
-	memcpy(RTA_DATA(a), &fd, sizeof(fd));
-	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(a->rta_len);
-	if (sendto(nl->fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	for (;;) {
-		r = nl_recv(nl);
-		if (r < 0)
-			return (int)r;
-		err = nl_parse_nsid(nl->buf, (size_t)r, nl->seq, nsid);
-		if (err)
-			return err < 0 ? err : 0;
-	}
+	return nl_dump(nl, &req.h, &d, n);
 }
 
 /* Whether /proc/net/ip_tables_names (the legacy x_tables) lists a nat table. */
@@ -534,17 +468,16 @@ static const char *family_name(uint8_t f)
 
 static void read_nat(struct ct_net_facts *f)
 {
-	struct nl nl = { .fd = -1 };
+	struct nlsock nl = NLSOCK_INIT;
 	struct ct_rule *rules = calloc(CT_RULES_MAX, sizeof(*rules));
 	size_t n = 0;
 	int err;
 
-	nl.buf = malloc(CT_NL_BUF);
-	if (!rules || !nl.buf) {
+	if (!rules) {
 		snprintf(f->nat_unknown, sizeof(f->nat_unknown), "out of memory");
 		goto out;
 	}
-	err = nl_open(&nl, NETLINK_NETFILTER);
+	err = nlsock_open(&nl, NETLINK_NETFILTER);
 	if (!err)
 		err = dump_rules(&nl, rules, &n);
 	if (err) {
@@ -576,14 +509,13 @@ static void read_nat(struct ct_net_facts *f)
 	}
 	f->nat_known = true;
 out:
-	nl_close(&nl);
-	free(nl.buf);
+	nlsock_close(&nl);
 	free(rules);
 }
 
 int ct_net_read(int pid, struct ct_net_facts *f)
 {
-	struct nl nl = { .fd = -1 };
+	struct nlsock nl = NLSOCK_INIT;
 	struct ct_link *links = NULL;
 	struct ct_addr *addrs = NULL;
 	struct stat self, st;
@@ -607,8 +539,7 @@ int ct_net_read(int pid, struct ct_net_facts *f)
 		return 0;
 	links = calloc(CT_LINKS_MAX, sizeof(*links));
 	addrs = calloc(CT_ADDRS_MAX, sizeof(*addrs));
-	nl.buf = malloc(CT_NL_BUF);
-	if (!links || !addrs || !nl.buf) {
+	if (!links || !addrs) {
 		snprintf(f->error, sizeof(f->error), "out of memory");
 		goto out;
 	}
@@ -617,9 +548,9 @@ int ct_net_read(int pid, struct ct_net_facts *f)
 		snprintf(f->error, sizeof(f->error), "cannot open %s: %s", path, strerror(errno));
 		goto out;
 	}
-	err = nl_open(&nl, NETLINK_ROUTE);
+	err = nlsock_open(&nl, NETLINK_ROUTE);
 	if (!err)
-		err = nsid_of(&nl, ns_fd, &nsid);
+		err = nlsock_nsid_of(&nl, ns_fd, &nsid);
 	if (!err && nsid >= 0)
 		err = dump_links(&nl, links, &nl_n);
 	if (err) {
@@ -660,8 +591,7 @@ int ct_net_read(int pid, struct ct_net_facts *f)
 out:
 	if (ns_fd >= 0)
 		close(ns_fd);
-	nl_close(&nl);
-	free(nl.buf);
+	nlsock_close(&nl);
 	free(links);
 	free(addrs);
 	return err;

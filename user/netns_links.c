@@ -18,8 +18,6 @@
 
 #include "netns_links.h"
 
-/* Large enough for any one message batch of a dump (the kernel's are 32 KiB at most). */
-#define NL_BUF 65536
 /* Links of one dump kept; more are counted in links_beyond. */
 #define NL_LINKS_MAX 4096
 /* Processes of a cgroup tried, should the first ones have exited meanwhile. */
@@ -85,16 +83,6 @@ static int parse_link(const struct nlmsghdr *h, struct nl_link *l)
 	return 0;
 }
 
-/* An NLMSG_ERROR's error (negative errno, 0 for an acknowledgement). */
-static int nl_error(const struct nlmsghdr *h)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(h);
-
-	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-		return -EBADMSG;
-	return e->error > 0 ? -e->error : e->error;
-}
-
 int nl_parse_links(const void *buf, size_t len, uint32_t seq, struct nl_link *links, size_t max,
 		   size_t *n, size_t *more)
 {
@@ -113,7 +101,7 @@ int nl_parse_links(const void *buf, size_t len, uint32_t seq, struct nl_link *li
 				memcpy(&done, NLMSG_DATA(h), sizeof(done));
 			return done < 0 ? done : 1;
 		case NLMSG_ERROR:
-			err = nl_error(h);
+			err = nlsock_error(h);
 			if (err)
 				return err;
 			break;
@@ -130,40 +118,6 @@ int nl_parse_links(const void *buf, size_t len, uint32_t seq, struct nl_link *li
 		}
 	}
 	/* Anything left over is a message cut short. */
-	return left ? -EBADMSG : 0;
-}
-
-int nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int32_t *nsid)
-{
-	const struct nlmsghdr *h = buf;
-	unsigned int left = len > UINT_MAX ? UINT_MAX : (unsigned int)len;
-	const size_t hdr = NLMSG_ALIGN(sizeof(struct rtgenmsg));
-	const struct rtattr *a;
-	uint32_t v;
-	int err, alen;
-
-	for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-		if (h->nlmsg_seq != seq)
-			continue;
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			err = nl_error(h);
-			if (err)
-				return err;
-			continue;
-		}
-		if (h->nlmsg_type != RTM_NEWNSID)
-			continue;
-		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtgenmsg)))
-			return -EBADMSG;
-		*nsid = NETNSA_NSID_NOT_ASSIGNED;
-		/* The attributes follow the header's padding; without any, so may the end. */
-		a = (const struct rtattr *)((const char *)NLMSG_DATA(h) + hdr);
-		alen = (int)h->nlmsg_len - (int)NLMSG_LENGTH(hdr);
-		for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-			if (a->rta_type == NETNSA_NSID && rta_u32(a, &v))
-				*nsid = (int32_t)v;
-		return 1;
-	}
 	return left ? -EBADMSG : 0;
 }
 
@@ -203,70 +157,22 @@ size_t nl_parse_pids(const char *text, int *pids, size_t max)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static void put_attr(struct nlmsghdr *h, unsigned short type, const void *data, size_t len)
-{
-	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
-}
-
-static int nl_open(struct netns_links *nl)
-{
-	struct timeval tv = { .tv_sec = 1 };
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	if (nl->fd >= 0)
-		return 0;
-	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl->fd < 0)
-		return -errno;
-	/* The kernel answers at once; the bound is for a kernel that does not. */
-	if (setsockopt(nl->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		int err = -errno;
-
-		close(nl->fd);
-		nl->fd = -1;
-		return err;
-	}
-	return 0;
-}
-
-static int nl_send(struct netns_links *nl, struct nlmsghdr *h)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	if (sendto(nl->fd, h, h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	return 0;
-}
-
-/* One datagram of the answer; -EMSGSIZE if it did not fit (it cannot). */
-static ssize_t nl_recv(struct netns_links *nl)
-{
-	struct iovec iov = { .iov_base = nl->buf, .iov_len = NL_BUF };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t r;
-
-	do
-		r = recvmsg(nl->fd, &msg, 0);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (msg.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	return r ? r : -EIO;
-}
-
 /*
  * The veths of iotrace's namespace.  The request asks the kernel for veths
  * only (IFLA_LINKINFO as a filter) and no statistics; an older kernel may
  * ignore either, the parse checks the kind itself.
  */
+static int parse_links(void *ctx, const void *buf, size_t len, uint32_t seq)
+{
+	struct netns_links *nl = ctx;
+	size_t more = 0;
+	int err;
+
+	err = nl_parse_links(buf, len, seq, nl->links, NL_LINKS_MAX, &nl->nlinks, &more);
+	nl->links_beyond += more;
+	return err;
+}
+
 static int nl_dump_links(struct netns_links *nl)
 {
 	struct {
@@ -276,68 +182,18 @@ static int nl_dump_links(struct netns_links *nl)
 	} req = { 0 };
 	__u32 mask = RTEXT_FILTER_SKIP_STATS;
 	struct rtattr *info;
-	size_t more = 0;
-	ssize_t r;
-	int err;
 
 	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
 	req.h.nlmsg_type = RTM_GETLINK;
 	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = ++nl->seq;
 	req.ifi.ifi_family = AF_UNSPEC;
-	put_attr(&req.h, IFLA_EXT_MASK, &mask, sizeof(mask));
+	nlsock_put_attr(&req.h, IFLA_EXT_MASK, &mask, sizeof(mask));
 	info = (struct rtattr *)((char *)&req.h + NLMSG_ALIGN(req.h.nlmsg_len));
-	put_attr(&req.h, IFLA_LINKINFO, NULL, 0);
-	put_attr(&req.h, IFLA_INFO_KIND, "veth", sizeof("veth"));
+	nlsock_put_attr(&req.h, IFLA_LINKINFO, NULL, 0);
+	nlsock_put_attr(&req.h, IFLA_INFO_KIND, "veth", sizeof("veth"));
 	info->rta_len = (unsigned short)((char *)&req.h + req.h.nlmsg_len - (char *)info);
-	err = nl_send(nl, &req.h);
-	if (err)
-		return err;
 	nl->nlinks = 0;
-	for (;;) {
-		r = nl_recv(nl);
-		if (r < 0)
-			return (int)r;
-		err = nl_parse_links(nl->buf, (size_t)r, nl->seq, nl->links, NL_LINKS_MAX,
-				     &nl->nlinks, &more);
-		if (err < 0)
-			return err;
-		if (err == 1)
-			break;
-	}
-	nl->links_beyond += more;
-	return 0;
-}
-
-/* The netnsid, as seen from iotrace's namespace, of the namespace open at ns_fd. */
-static int nl_nsid_of(struct netns_links *nl, int ns_fd, int32_t *nsid)
-{
-	struct {
-		struct nlmsghdr h;
-		struct rtgenmsg g;
-		char attrs[16];
-	} req = { 0 };
-	__u32 fd = (__u32)ns_fd;
-	ssize_t r;
-	int err;
-
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.g));
-	req.h.nlmsg_type = RTM_GETNSID;
-	req.h.nlmsg_flags = NLM_F_REQUEST;
-	req.h.nlmsg_seq = ++nl->seq;
-	req.g.rtgen_family = AF_UNSPEC;
-	put_attr(&req.h, NETNSA_FD, &fd, sizeof(fd));
-	err = nl_send(nl, &req.h);
-	if (err)
-		return err;
-	for (;;) {
-		r = nl_recv(nl);
-		if (r < 0)
-			return (int)r;
-		err = nl_parse_nsid(nl->buf, (size_t)r, nl->seq, nsid);
-		if (err)
-			return err < 0 ? err : 0;
-	}
+	return nlsock_request(&nl->sock, &req.h, parse_links, nl);
 }
 
 /* ---- cgroups ------------------------------------------------------------ */
@@ -394,12 +250,11 @@ static int cgroup_netns(struct netns_links *nl, const char *path, int *ns_fd)
 int netns_links_init(struct netns_links *nl, int cgroup_root_fd, uint64_t self_ns)
 {
 	memset(nl, 0, sizeof(*nl));
-	nl->fd = -1;
+	nl->sock.fd = -1;
 	nl->cgroup_root_fd = cgroup_root_fd;
 	nl->self_ns = self_ns;
-	nl->buf = malloc(NL_BUF);
 	nl->links = calloc(NL_LINKS_MAX, sizeof(*nl->links));
-	if (!nl->buf || !nl->links) {
+	if (!nl->links) {
 		netns_links_free(nl);
 		return -ENOMEM;
 	}
@@ -408,13 +263,9 @@ int netns_links_init(struct netns_links *nl, int cgroup_root_fd, uint64_t self_n
 
 void netns_links_free(struct netns_links *nl)
 {
-	if (nl->fd >= 0)
-		close(nl->fd);
-	nl->fd = -1;
-	free(nl->buf);
+	nlsock_close(&nl->sock);
 	free(nl->links);
 	free(nl->watch);
-	nl->buf = NULL;
 	nl->links = NULL;
 	nl->watch = NULL;
 	nl->nwatch = 0;
@@ -436,7 +287,7 @@ static size_t due_devices(struct netns_links *nl, const struct due *d, struct io
 	size_t n;
 
 	*known = false;
-	nl->last_err = nl_nsid_of(nl, d->ns_fd, &nsid);
+	nl->last_err = nlsock_nsid_of(&nl->sock, d->ns_fd, &nsid);
 	if (nl->last_err)
 		return 0;
 	*known = true;
@@ -514,7 +365,7 @@ int netns_links_sync(struct netns_links *nl, struct wl_table *t, uint64_t now_ns
 	for (i = 0; i < ndue && due[i].ns_fd < 0; i++)
 		;
 	if (i < ndue) {
-		err = nl_open(nl);
+		err = nlsock_open(&nl->sock, NETLINK_ROUTE);
 		if (!err)
 			err = nl_dump_links(nl);
 		if (err)

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "iotrace.h"
+#include "nlsock.h"
 #include "wltable.h"
 
 /* One link of an RTM_GETLINK dump, as far as this module cares. */
@@ -51,12 +52,7 @@ struct nl_link {
 int nl_parse_links(const void *buf, size_t len, uint32_t seq, struct nl_link *links, size_t max,
 		   size_t *n, size_t *more);
 
-/*
- * Parse the answer to an RTM_GETNSID request with sequence number seq:
- * 1 and *nsid (-1 when the namespace has no id here), 0 when buf holds no
- * answer to it, -errno for an NLMSG_ERROR, -EBADMSG for garbage.
- */
-int nl_parse_nsid(const void *buf, size_t len, uint32_t seq, int32_t *nsid);
+/* nl_parse_nsid(): user/nlsock.h. */
 
 /* The ifindexes of the veths of links[0..n) whose peer is in netnsid nsid. */
 size_t nl_veths_to(const struct nl_link *links, size_t n, int32_t nsid, uint32_t *ifindex,
@@ -90,11 +86,9 @@ struct netns_watch {
 };
 
 struct netns_links {
-	int fd; /* NETLINK_ROUTE socket in iotrace's namespace; -1: not open */
+	struct nlsock sock; /* NETLINK_ROUTE, in iotrace's namespace; opened at the first sync */
 	int cgroup_root_fd; /* the cgroup2 mount (not ours to close) */
 	uint64_t self_ns; /* iotrace's network namespace (inode) */
-	uint32_t seq;
-	void *buf; /* receive buffer */
 	struct nl_link *links; /* the last dump */
 	size_t nlinks;
 	struct netns_watch *watch; /* parallel to the workload table's slots */

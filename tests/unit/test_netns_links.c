@@ -470,7 +470,7 @@ static void test_sync_schedule(void **state)
 	assert_int_equal(f.got.n, 1);
 	assert_int_equal(f.got.id[0], a->id);
 	assert_int_equal(f.got.ndevs[0], 0);
-	assert_int_equal(f.nl.fd, -1); /* nothing to ask the kernel */
+	assert_int_equal(f.nl.sock.fd, -1); /* nothing to ask the kernel */
 
 	/* b is named now, but was active before: its turn.  a waits. */
 	b->active = false;
@@ -548,7 +548,7 @@ static void test_sync_kernel_round_trip(void **state)
 	add_cgroup(&f.t, *state, 1, true);
 	assert_int_equal(sync_at(&f, 1), 1);
 	assert_int_equal(f.nl.last_err, 0);
-	assert_true(f.nl.fd >= 0);
+	assert_true(f.nl.sock.fd >= 0);
 	assert_int_equal(f.got.n, 1);
 	assert_int_equal(f.got.ndevs[0], 0);
 	fixture_close(&f);
