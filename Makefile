@@ -46,7 +46,7 @@ CORE_SRCS := user/cgroupfs.c user/classify.c user/hist.c user/cycles.c \
 	user/vmtable.c user/vm_taps.c user/top_table.c \
 	user/docker_names.c user/netns_links.c user/blkdev_names.c user/privs.c \
 	user/iotr.c user/report_agg.c user/report.c user/prom.c \
-	user/advice.c user/vm_config.c user/unfinished.c user/nlsock.c \
+	user/advice.c user/vm_config.c user/unfinished.c user/nlsock.c user/advice_out.c \
 	user/advice_ct.c user/ct_net.c user/ct_mounts.c
 APP_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/*.c))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(CORE_SRCS))

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -262,6 +263,12 @@ static const char *get_str(struct cur *c, char *dst, size_t max, bool absent_ok)
 
 /* ---- Records and rows ---- */
 
+/* A finding's figures of saving (struct advice_finding.saving). */
+#define FINDING_MAX_SAVING \
+	(sizeof(((struct advice_finding *)0)->saving) / sizeof(struct advice_fig))
+/* Decimals a figure is printed with, at most. */
+#define FIG_PREC_MAX 9
+
 const char *iotr_kind_name(unsigned int kind)
 {
 	switch (kind) {
@@ -478,6 +485,54 @@ static bool decode_workload(struct cur *c, struct iotr_workload *w, uint64_t *hi
 		w->unf_read_bytes = get_u64(c);
 		w->unf_write_bytes = get_u64(c);
 	}
+	return !c->bad;
+}
+
+static bool get_fig(struct cur *c, struct advice_fig *g, char *key)
+{
+	uint64_t bits;
+	uint8_t type;
+
+	memset(g, 0, sizeof(*g));
+	g->key = get_str(c, key, IOTR_FIG_KEY_MAX, false);
+	type = get_u8(c);
+	g->prec = get_u8(c);
+	bits = get_u64(c);
+	memcpy(&g->num, &bits, sizeof(g->num));
+	get_str(c, g->str, sizeof(g->str) - 1, true);
+	if (c->bad || type > ADVICE_FIG_STR || g->prec > FIG_PREC_MAX)
+		return false;
+	g->type = (enum advice_fig_type)type;
+	/* What a writer would never store: a number that is no number is null. */
+	if (g->type == ADVICE_FIG_NUM && !isfinite(g->num))
+		g->type = ADVICE_FIG_NULL;
+	return true;
+}
+
+static bool decode_finding(struct cur *c, struct advice_finding *f,
+			   char (*keys)[IOTR_FIG_KEY_MAX + 1])
+{
+	uint8_t severity;
+
+	memset(f, 0, sizeof(*f));
+	severity = get_u8(c);
+	f->nevidence = get_u8(c);
+	f->nsaving = get_u8(c);
+	if (c->bad || severity > ADVICE_WARNING || f->nevidence > ADVICE_MAX_FIGS ||
+	    f->nsaving > FINDING_MAX_SAVING)
+		return false;
+	f->severity = (enum advice_severity)severity;
+	f->id = get_str(c, keys[0], IOTR_FIG_KEY_MAX, false);
+	get_str(c, f->summary, sizeof(f->summary) - 1, false);
+	get_str(c, f->source, sizeof(f->source) - 1, false);
+	get_str(c, f->remedy, sizeof(f->remedy) - 1, false);
+	get_str(c, f->saving_basis, sizeof(f->saving_basis) - 1, false);
+	for (size_t i = 0; i < f->nevidence; i++)
+		if (!get_fig(c, &f->evidence[i], keys[1 + i]))
+			return false;
+	for (size_t i = 0; i < f->nsaving; i++)
+		if (!get_fig(c, &f->saving[i], keys[1 + ADVICE_MAX_FIGS + i]))
+			return false;
 	return !c->bad;
 }
 
@@ -790,6 +845,46 @@ int iotr_write_self(struct iotr_writer *w, const struct iotr_self *s)
 	return append_row(w, IOTR_REC_SELF);
 }
 
+static void put_fig(struct buf *b, const struct advice_fig *g)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &g->num, sizeof(bits));
+	put_str(b, g->key, IOTR_FIG_KEY_MAX);
+	put_u8(b, (uint8_t)g->type);
+	put_u8(b, (uint8_t)g->prec);
+	put_u64(b, bits);
+	put_str(b, g->type == ADVICE_FIG_STR ? g->str : NULL, sizeof(g->str) - 1);
+}
+
+/* The field order is the format's (docs/recording-format.md); decode_finding mirrors it. */
+static void encode_finding(struct buf *b, const struct advice_finding *f)
+{
+	put_u8(b, (uint8_t)f->severity);
+	put_u8(b, (uint8_t)f->nevidence);
+	put_u8(b, (uint8_t)f->nsaving);
+	put_str(b, f->id, IOTR_FIG_KEY_MAX);
+	put_str(b, f->summary, sizeof(f->summary) - 1);
+	put_str(b, f->source, sizeof(f->source) - 1);
+	put_str(b, f->remedy, sizeof(f->remedy) - 1);
+	put_str(b, f->saving_basis, sizeof(f->saving_basis) - 1);
+	for (size_t i = 0; i < f->nevidence; i++)
+		put_fig(b, &f->evidence[i]);
+	for (size_t i = 0; i < f->nsaving; i++)
+		put_fig(b, &f->saving[i]);
+}
+
+int iotr_write_finding(struct iotr_writer *w, const struct advice_finding *f)
+{
+	if (w->err)
+		return w->err;
+	if (f->nevidence > ADVICE_MAX_FIGS || f->nsaving > FINDING_MAX_SAVING || !f->id)
+		return -EINVAL;
+	w->rec.len = 0;
+	encode_finding(&w->rec, f);
+	return append_row(w, IOTR_REC_FINDING);
+}
+
 int iotr_write_raw(struct iotr_writer *w, uint16_t type, const void *body, size_t len)
 {
 	if (w->err)
@@ -848,6 +943,8 @@ struct iotr_reader {
 
 	char str[4][IOTR_STR_MAX + 1];
 	uint64_t hist[IOTR_HIST_MAX];
+	/* A finding's id and its figures' names. */
+	char keys[1 + ADVICE_MAX_FIGS + FINDING_MAX_SAVING][IOTR_FIG_KEY_MAX + 1];
 };
 
 static void set_err(char *err, size_t len, const char *fmt, ...)
@@ -1382,6 +1479,9 @@ int iotr_reader_next_record(struct iotr_reader *r, struct iotr_record *rec)
 			break;
 		case IOTR_REC_SELF:
 			ok = decode_self(&c, &rec->self, r->str[0]);
+			break;
+		case IOTR_REC_FINDING:
+			ok = decode_finding(&c, &rec->finding, r->keys);
 			break;
 		default:
 			r->st.records_unknown++;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "advice.h"
+
 struct out_row;
 struct out_self;
 
@@ -41,6 +43,7 @@ enum iotr_rec_type {
 	IOTR_REC_INTERVAL = 1,
 	IOTR_REC_WORKLOAD = 2,
 	IOTR_REC_SELF = 3,
+	IOTR_REC_FINDING = 4, /* minor 1 */
 };
 
 /* Workload kinds as stored (fixed numbers, independent of enum wl_kind). */
@@ -118,12 +121,20 @@ struct iotr_self {
 	uint64_t bpf_run_ns, bpf_runs;
 };
 
+/*
+ * A finding of the advice rules (user/advice.h) about the workload of the
+ * workload record just before it, in a summary interval (minor 1).  Read
+ * back, its strings point into the reader (valid until the next record).
+ */
+#define IOTR_FIG_KEY_MAX 63 /* a figure's name */
+
 struct iotr_record {
 	uint16_t type; /* enum iotr_rec_type */
 	union {
 		struct iotr_interval interval;
 		struct iotr_workload wl;
 		struct iotr_self self;
+		struct advice_finding finding;
 	};
 };
 
@@ -170,6 +181,8 @@ int iotr_writer_open(struct iotr_writer **out, const char *path, const struct io
 int iotr_write_interval(struct iotr_writer *w, const struct iotr_interval *iv);
 int iotr_write_workload(struct iotr_writer *w, const struct iotr_workload *wl);
 int iotr_write_self(struct iotr_writer *w, const struct iotr_self *s);
+/* A finding about the workload just written (its summary row). */
+int iotr_write_finding(struct iotr_writer *w, const struct advice_finding *f);
 /* Any record type with a body in its final form: for tests and extensions. */
 int iotr_write_raw(struct iotr_writer *w, uint16_t type, const void *body, size_t len);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "advice_out.h"
 #include "cli.h"
 #include "iotr.h"
 #include "output.h"
@@ -218,6 +219,28 @@ static void json_head(FILE *f, const struct report_ctx *x)
 	fputs("}\n", f);
 }
 
+/*
+ * The findings the run's summary recorded for the row; null when the
+ * recording has no summary, or is of format 1.0, which kept none.
+ */
+static void json_findings(FILE *f, const struct report_ctx *x, const struct report_wl *w)
+{
+	fputs(",\"findings\":", f);
+	if (!x->a->summary_seen || x->hdr->minor < 1) {
+		fputs("null", f);
+		return;
+	}
+	fputc('[', f);
+	for (size_t i = 0; i < w->nfindings; i++) {
+		if (i)
+			fputc(',', f);
+		advice_json_finding(f, &w->findings[i].f);
+	}
+	fputc(']', f);
+	if (w->findings_beyond)
+		fprintf(f, ",\"findings_not_listed\":%" PRIu64, w->findings_beyond);
+}
+
 static void json_row(FILE *f, const struct report_ctx *x, const struct report_wl *w, size_t rank)
 {
 	struct report_derived d;
@@ -319,6 +342,7 @@ static void json_row(FILE *f, const struct report_ctx *x, const struct report_wl
 		json_num(f, d.peak_packets_per_s, 3);
 		fputc('}', f);
 	}
+	json_findings(f, x, w);
 	fputs("}\n", f);
 }
 
@@ -340,7 +364,8 @@ static const char csv_header[] =
 	"net.rx_bytes,net.softirq_ns,kvm.exits_source,kvm.exits,kvm.userspace_exits,"
 	"kvm.pio_exits,kvm.mmio_exits,derived.iops,derived.packets_per_s,"
 	"derived.cycles_per_io,derived.exits_per_io,derived.host_cycles_per_io,"
-	"peak.ts,peak.interval_s,peak.block_ops,peak.packets,peak.iops,peak.packets_per_s";
+	"peak.ts,peak.interval_s,peak.block_ops,peak.packets,peak.iops,peak.packets_per_s,"
+	"findings";
 
 static void csv_num(FILE *f, double v, int prec)
 {
@@ -427,6 +452,10 @@ static void csv_row(FILE *f, const struct report_ctx *x, const struct report_wl 
 		csv_num(f, d.peak_iops, 3);
 		csv_num(f, d.peak_packets_per_s, 3);
 	}
+	/* The findings' ids, space-separated; empty with none or no summary. */
+	fputc(',', f);
+	for (size_t i = 0; i < w->nfindings; i++)
+		fprintf(f, "%s%s", i ? " " : "", w->findings[i].f.id);
 	fputc('\n', f);
 }
 
@@ -582,6 +611,31 @@ static void cell(const struct report_wl *w, const struct report_derived *d, enum
 	}
 }
 
+/* The shown rows' findings, after the table, as `iotrace advise` prints them. */
+static void table_findings(FILE *f, const struct report_ctx *x)
+{
+	size_t n = 0;
+	char who[128];
+
+	for (size_t i = 0; i < x->shown; i++)
+		n += x->a->wl[i]->nfindings;
+	if (!n)
+		return;
+	fprintf(f, "\nFindings (from the run's summary, docs/advice.md): %zu\n", n);
+	for (size_t i = 0; i < x->shown; i++) {
+		const struct report_wl *w = x->a->wl[i];
+
+		for (size_t k = 0; k < w->nfindings; k++) {
+			if (w->pid)
+				snprintf(who, sizeof(who), "%s (pid %d)", w->name ? w->name : "?",
+					 (int)w->pid);
+			else
+				snprintf(who, sizeof(who), "%s", w->name ? w->name : "?");
+			advice_table_finding(f, who, &w->findings[k].f);
+		}
+	}
+}
+
 static void write_table(FILE *f, const struct report_ctx *x)
 {
 	const struct report_agg *a = x->a;
@@ -648,6 +702,7 @@ static void write_table(FILE *f, const struct report_ctx *x)
 		}
 		fputc('\n', f);
 	}
+	table_findings(f, x);
 }
 
 /* ---- The command ---- */

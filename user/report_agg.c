@@ -65,6 +65,7 @@ static void wl_free(struct report_wl *w)
 {
 	if (!w)
 		return;
+	free(w->findings);
 	free(w->key);
 	free(w->name);
 	free(w->cgroup_path);
@@ -317,6 +318,7 @@ static int workload_record(struct report_agg *a, const struct iotr_workload *r)
 	}
 	if (!key_of(a, r, key, sizeof(key))) {
 		a->rows_filtered++;
+		a->finding_filtered = true;
 		return 0;
 	}
 	w = find_or_add(a, key);
@@ -326,6 +328,7 @@ static int workload_record(struct report_agg *a, const struct iotr_workload *r)
 	if (a->cur_summary) {
 		a->summary_rows++;
 		counters_add(&w->sum, r);
+		a->finding_wl = w;
 	} else {
 		if (w->cur_serial != a->cur_serial) {
 			close_peak(w);
@@ -397,14 +400,58 @@ static int self_record(struct report_agg *a, const struct iotr_self *s)
 	return set_str(&o->net_off, s->net_off) ? 0 : -ENOMEM;
 }
 
+/* A finding about the row of the summary workload record just read. */
+static int finding_record(struct report_agg *a, const struct advice_finding *f)
+{
+	struct report_wl *w = a->finding_wl;
+	struct report_finding *rf;
+
+	if (!w) {
+		/* Not about a row of this report (--by), or about no row at all. */
+		if (!a->finding_filtered)
+			a->findings_orphan++;
+		return 0;
+	}
+	if (w->nfindings == REPORT_FINDINGS_MAX) {
+		w->findings_beyond++;
+		return 0;
+	}
+	if (!w->findings) {
+		w->findings = calloc(REPORT_FINDINGS_MAX, sizeof(*w->findings));
+		if (!w->findings)
+			return -ENOMEM;
+	}
+	rf = &w->findings[w->nfindings++];
+	rf->f = *f;
+	snprintf(rf->keys[0], sizeof(rf->keys[0]), "%s", f->id);
+	rf->f.id = rf->keys[0];
+	for (size_t i = 0; i < f->nevidence; i++) {
+		snprintf(rf->keys[1 + i], sizeof(rf->keys[0]), "%s", f->evidence[i].key);
+		rf->f.evidence[i].key = rf->keys[1 + i];
+	}
+	for (size_t i = 0; i < f->nsaving; i++) {
+		snprintf(rf->keys[1 + ADVICE_MAX_FIGS + i], sizeof(rf->keys[0]), "%s",
+			 f->saving[i].key);
+		rf->f.saving[i].key = rf->keys[1 + ADVICE_MAX_FIGS + i];
+	}
+	return 0;
+}
+
 int report_agg_record(struct report_agg *a, const struct iotr_record *rec)
 {
+	/* A finding follows its summary row directly, or belongs to none. */
+	if (rec->type != IOTR_REC_FINDING) {
+		a->finding_wl = NULL;
+		a->finding_filtered = false;
+	}
 	switch (rec->type) {
 	case IOTR_REC_INTERVAL:
 		interval_record(a, &rec->interval);
 		return 0;
 	case IOTR_REC_WORKLOAD:
 		return workload_record(a, &rec->wl);
+	case IOTR_REC_FINDING:
+		return finding_record(a, &rec->finding);
 	case IOTR_REC_SELF:
 		return self_record(a, &rec->self);
 	default:

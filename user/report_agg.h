@@ -65,6 +65,14 @@ struct report_peak {
 	uint64_t block_ops, packets;
 };
 
+/* A finding from the run's summary, with its own copies of its names. */
+#define REPORT_FINDINGS_MAX 16
+
+struct report_finding {
+	struct advice_finding f; /* id and figure keys point into keys */
+	char keys[1 + ADVICE_MAX_FIGS + 4][IOTR_FIG_KEY_MAX + 1];
+};
+
 /* One row of the report. */
 struct report_wl {
 	char *key; /* what rows are merged by (internal, unique) */
@@ -78,6 +86,10 @@ struct report_wl {
 	struct report_counters iv; /* summed over the intervals read */
 	struct report_counters sum; /* from the run's summary interval */
 	struct report_peak peak;
+	/* What the advice rules found, as the run's summary recorded it. */
+	struct report_finding *findings;
+	size_t nfindings;
+	uint64_t findings_beyond; /* past REPORT_FINDINGS_MAX */
 
 	/* The interval being summed, for the peak. */
 	uint64_t cur_serial, cur_ops, cur_packets, cur_ts_ns, cur_ns;
@@ -118,6 +130,10 @@ struct report_agg {
 	uint64_t rows; /* workload records summed (intervals and summary) */
 	uint64_t rows_filtered; /* not of the kind --by keeps */
 	uint64_t rows_orphan; /* in a block whose interval record was unreadable */
+	/* The row the next finding record is about: the last summary workload record's. */
+	struct report_wl *finding_wl;
+	bool finding_filtered; /* the last summary row was not of the kind --by keeps */
+	uint64_t findings_orphan; /* finding records with no summary row before them */
 
 	/* The run's summary interval. */
 	bool summary_seen;

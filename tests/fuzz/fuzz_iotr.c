@@ -57,6 +57,16 @@ static void walk(struct iotr_reader *r)
 				h += rec.self.net_owners_full;
 				h += rec.self.net_off ? strlen(rec.self.net_off) : 0;
 				break;
+			case IOTR_REC_FINDING:
+				/* Every string a finding's reader hands out must be whole. */
+				h += strlen(rec.finding.id) + strlen(rec.finding.summary) +
+				     strlen(rec.finding.remedy) + strlen(rec.finding.saving_basis);
+				for (size_t i = 0; i < rec.finding.nevidence; i++)
+					h += strlen(rec.finding.evidence[i].key) +
+					     strlen(rec.finding.evidence[i].str);
+				for (size_t i = 0; i < rec.finding.nsaving; i++)
+					h += strlen(rec.finding.saving[i].key);
+				break;
 			}
 		}
 	}

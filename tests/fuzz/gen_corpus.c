@@ -76,6 +76,22 @@ static void write_sample(const char *path)
 		.pio_exits = 10000,
 	};
 	struct iotr_self self = { .rq_no_owner = 3, .inflight_at_exit = -1, .net_off = NULL };
+	struct advice_finding fd = {
+		.id = "net.nat",
+		.severity = ADVICE_WARNING,
+		.summary = "traffic through veth + bridge + NAT",
+		.source = "iotrace: socket traffic",
+		.remedy = "docker run --net=host",
+		.saving_basis = "measured on this host",
+		.evidence = { { .key = "ratio", .type = ADVICE_FIG_NUM, .num = 1.2, .prec = 3 },
+			      { .key = "bridge", .type = ADVICE_FIG_STR, .str = "docker0" } },
+		.nevidence = 2,
+		.saving = { { .key = "cycles_per_byte",
+			      .type = ADVICE_FIG_NUM,
+			      .num = 0.4,
+			      .prec = 2 } },
+		.nsaving = 1,
+	};
 	struct iotr_interval iv = { .ts_ns = 1795574794000000000ULL, .interval_ns = 1000000000 };
 	static const uint8_t newer[] = { 1, 2, 3, 4 };
 	struct iotr_writer *w;
@@ -87,6 +103,7 @@ static void write_sample(const char *path)
 	for (int i = 0; i < 2; i++) {
 		err = err ?: iotr_write_interval(w, &iv);
 		err = err ?: iotr_write_workload(w, &c);
+		err = err ?: iotr_write_finding(w, &fd);
 		err = err ?: iotr_write_workload(w, &vm);
 		err = err ?: iotr_write_raw(w, 99, newer, sizeof(newer));
 		err = err ?: iotr_write_self(w, &self);

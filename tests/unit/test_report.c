@@ -614,6 +614,93 @@ static void test_command_json_csv_table(void **state)
 	free(buf);
 }
 
+static struct advice_finding finding(const char *id, const char *summary)
+{
+	struct advice_finding f;
+
+	memset(&f, 0, sizeof(f));
+	f.id = id;
+	f.severity = ADVICE_WARNING;
+	snprintf(f.summary, sizeof(f.summary), "%s", summary);
+	snprintf(f.source, sizeof(f.source), "iotrace: test");
+	snprintf(f.remedy, sizeof(f.remedy), "docker run --net=host");
+	snprintf(f.saving_basis, sizeof(f.saving_basis), "measured");
+	f.evidence[f.nevidence++] = (struct advice_fig){
+		.key = "ratio", .type = ADVICE_FIG_NUM, .num = 1.25, .prec = 3
+	};
+	f.evidence[f.nevidence] = (struct advice_fig){ .key = "bridge", .type = ADVICE_FIG_STR };
+	snprintf(f.evidence[f.nevidence++].str, sizeof(f.evidence[0].str), "br0");
+	f.saving[f.nsaving++] = (struct advice_fig){
+		.key = "cycles_per_byte", .type = ADVICE_FIG_NUM, .num = 0.5, .prec = 2
+	};
+	return f;
+}
+
+/* Findings follow their summary row in the recording and come out with that row only. */
+static void test_findings(void **state)
+{
+	const char *p = tpath(state, "find.iotr"), *out = tpath(state, "out");
+	struct iotr_workload a = cg(100, "a"), b = cg(200, "b");
+	struct advice_finding f1 = finding("net.nat", "a goes through NAT"),
+			      f2 = finding("storage.writable_layer", "a writes to its layer");
+	struct iotr_writer *w = wopen(p);
+	struct report_agg agg;
+	const struct report_wl *r;
+	uint8_t *buf;
+	size_t len;
+
+	a.read_ops = 5;
+	b.read_ops = 7;
+	interval(w, T0 + SEC, SEC, 0);
+	row(w, &a);
+	row(w, &b);
+	/* A finding after an interval row belongs to no summary: left out. */
+	assert_int_equal(iotr_write_finding(w, &f1), 0);
+	interval(w, T0 + SEC, SEC, IOTR_IVL_SUMMARY);
+	row(w, &a);
+	assert_int_equal(iotr_write_finding(w, &f1), 0);
+	assert_int_equal(iotr_write_finding(w, &f2), 0);
+	row(w, &b);
+	flush(w);
+	assert_int_equal(iotr_writer_close(w), 0);
+
+	assert_int_equal(agg_file(p, REPORT_BY_CGROUP, &agg), 0);
+	r = find(&agg, "a");
+	assert_int_equal(r->nfindings, 2);
+	assert_string_equal(r->findings[0].f.id, "net.nat");
+	assert_string_equal(r->findings[0].f.summary, "a goes through NAT");
+	assert_int_equal(r->findings[0].f.nevidence, 2);
+	assert_string_equal(r->findings[0].f.evidence[1].key, "bridge");
+	assert_string_equal(r->findings[0].f.evidence[1].str, "br0");
+	assert_string_equal(r->findings[1].f.id, "storage.writable_layer");
+	assert_int_equal(find(&agg, "b")->nfindings, 0);
+	assert_int_equal(agg.findings_orphan, 1);
+	report_agg_free(&agg);
+
+	assert_int_equal(run_report(p, "--format", "json", "-o", out, NULL), 0);
+	buf = slurp(out, &len);
+	assert_non_null(strstr(
+		(char *)buf, "\"findings\":[{\"id\":\"net.nat\",\"severity\":\"warning\","
+			     "\"summary\":\"a goes through NAT\",\"evidence\":{\"ratio\":1.250,"
+			     "\"bridge\":\"br0\",\"source\":\"iotrace: test\"},"
+			     "\"remedy\":\"docker run --net=host\",\"saving\":{\"estimated\":true,"
+			     "\"cycles_per_byte\":0.50,\"basis\":\"measured\"}},{\"id\":"
+			     "\"storage.writable_layer\""));
+	assert_non_null(strstr((char *)buf, "\"findings\":[]}"));
+	free(buf);
+	assert_int_equal(run_report(p, "--format", "csv", "-o", out, NULL), 0);
+	buf = slurp(out, &len);
+	assert_non_null(strstr((char *)buf, ",findings\n"));
+	assert_non_null(strstr((char *)buf, ",net.nat storage.writable_layer\n"));
+	free(buf);
+	assert_int_equal(run_report(p, "-o", out, NULL), 0);
+	buf = slurp(out, &len);
+	assert_non_null(
+		strstr((char *)buf, "Findings (from the run's summary, docs/advice.md): 2"));
+	assert_non_null(strstr((char *)buf, "[warning] net.nat  a\n"));
+	free(buf);
+}
+
 static void test_empty(void **state)
 {
 	const char *p = tpath(state, "empty.iotr"), *out = tpath(state, "out");
@@ -785,6 +872,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sort, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_command_json_csv_table, tmpdir_setup,
 						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_findings, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_empty, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged, tmpdir_setup, tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_summary_fallback, tmpdir_setup,
