@@ -61,6 +61,10 @@ struct task_state {
 	__u64 kvm_reason; /* of the last kvm_exit */
 	__u64 exit_ns; /* last kvm_exit not yet followed by kvm_entry; 0: none */
 	__u64 entry_ns; /* last kvm_entry not yet followed by kvm_exit; 0: none */
+	/* The task's se.nr_migrations, run_delay and pcount already charged (sched, VM threads). */
+	__u64 migrations;
+	__u64 run_delay;
+	__u64 pcount;
 };
 
 /* CLOCK_MONOTONIC shortly before attach; set by user space before load. */
@@ -236,6 +240,17 @@ static __always_inline struct task_state *task_state_of(struct task_struct *task
 	if (first > sum)
 		first = sum;
 	ts->charged = sum - first < limit ? first : sum - limit;
+	/*
+	 * Migrations and run-queue wait count from here, or from the task's
+	 * birth if it was born since iotrace attached.
+	 */
+	if (BPF_CORE_READ(task, start_time) < attach_ns) {
+		ts->migrations = BPF_CORE_READ(task, se.nr_migrations);
+		if (bpf_core_field_exists(task->sched_info)) {
+			ts->run_delay = BPF_CORE_READ(task, sched_info.run_delay);
+			ts->pcount = BPF_CORE_READ(task, sched_info.pcount);
+		}
+	}
 	return ts;
 }
 

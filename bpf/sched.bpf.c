@@ -54,6 +54,42 @@ static __always_inline __u64 uncharged_runtime(struct task_struct *task, struct 
 	return sum - first;
 }
 
+/*
+ * A VM thread's migrations and run-queue wait since they were last
+ * charged, from the scheduler's own per-task counts: se.nr_migrations
+ * (set_task_cpu(), where sched_migrate_task fires) and sched_info's
+ * run_delay and pcount (from enqueue -- a wakeup, or a preemption that
+ * left the task runnable -- to switch-in; the figure KVM reports to the
+ * guest as steal time).  Read in the task's own context, so no tracepoint
+ * of other tasks' wakeups or migrations is needed, and a program run the
+ * kernel skipped only delays a charge.  The wait that ended at this slice's
+ * switch-in is in run_delay already: sched_info is updated before the
+ * switch, the tracepoint fires before the next one.
+ */
+static __always_inline void charge_sched_info(struct task_struct *task, struct task_state *ts,
+					      struct iotrace_thread_stats *t)
+{
+	__u64 v;
+
+	if (!ts)
+		return;
+	/* Plain loads (CO-RE relocated): task is current, a trusted BTF pointer. */
+	v = task->se.nr_migrations;
+	if (v > ts->migrations)
+		t->migrations += v - ts->migrations;
+	ts->migrations = v;
+	if (!bpf_core_field_exists(task->sched_info))
+		return;
+	v = task->sched_info.run_delay;
+	if (v > ts->run_delay)
+		t->runq_wait_ns += v - ts->run_delay;
+	ts->run_delay = v;
+	v = task->sched_info.pcount;
+	if (v > ts->pcount)
+		t->runq_waits += v - ts->pcount;
+	ts->pcount = v;
+}
+
 /* Charge current, which is being switched out (or interrupted). */
 static __always_inline void charge_current(bool switching)
 {
@@ -97,6 +133,7 @@ static __always_inline void charge_current(bool switching)
 		if (t) {
 			t->cpu_ns += ns;
 			t->cpu_cycles += cycles;
+			charge_sched_info(task, ts, t);
 			if (!t->comm[0])
 				bpf_get_current_comm(t->comm, sizeof(t->comm));
 		}

@@ -258,6 +258,18 @@ struct iotrace_thread_stats {
 	__u64 pio_exits; /* kvm_pio */
 	__u64 mmio_exits; /* kvm_mmio reads and writes */
 	/*
+	 * Scheduling, from the kernel's own per-task counts (read at the
+	 * thread's switch-out, bpf/sched.bpf.c): host CPU changes
+	 * (se.nr_migrations), time runnable but waiting for a CPU
+	 * (sched_info.run_delay: from wakeup, or from being preempted, to
+	 * switch-in) and the switch-ins that ended such waits
+	 * (sched_info.pcount).  The last two stay 0 on a kernel without
+	 * CONFIG_SCHED_INFO (loader.sched_info false).
+	 */
+	__u64 migrations;
+	__u64 runq_wait_ns;
+	__u64 runq_waits;
+	/*
 	 * The thread's name, taken in its own context the first time (on this
 	 * CPU): a thread that lives less than an interval is gone before user
 	 * space could read /proc, and its role comes from here.

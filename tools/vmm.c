@@ -153,6 +153,7 @@ struct vmm {
 	uint64_t rx_count;
 	uint64_t timeout_s;
 	uint64_t hold_ms;
+	uint64_t cpu_us;
 
 	/* KVM */
 	int kvm_fd, vm_fd, vcpu_fd;
@@ -213,6 +214,9 @@ static const char usage_text[] =
 	"  --hold-ms MS        wait MS ms after the first doorbell exit before\n"
 	"                      answering it: a tracer that finds VMs by their KVM\n"
 	"                      events then sees the VM before its first I/O (0)\n"
+	"  --cpu-us US         before answering each doorbell, compute in the vCPU\n"
+	"                      thread until it has used US us more CPU time, as a\n"
+	"                      device model emulating in the vCPU thread does (0)\n"
 	"\n"
 	"With --tap:\n"
 	"  --src IP            the VM's IPv4 address\n"
@@ -316,6 +320,8 @@ static void parse_args(int argc, char **argv, struct vmm *v)
 			v->timeout_s = parse_u64("--timeout", val, 86400);
 		} else if ((val = opt_value(argc, argv, &i, "--hold-ms"))) {
 			v->hold_ms = parse_u64("--hold-ms", val, 3600000);
+		} else if ((val = opt_value(argc, argv, &i, "--cpu-us"))) {
+			v->cpu_us = parse_u64("--cpu-us", val, 60000000);
 		} else if ((val = opt_value(argc, argv, &i, "--write-every"))) {
 			v->write_every = parse_u64("--write-every", val, UINT64_MAX);
 		} else if ((val = opt_value(argc, argv, &i, "--seed"))) {
@@ -674,6 +680,26 @@ static void hold(uint64_t ms)
 			die("nanosleep: %s", strerror(errno));
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		die("clock_gettime(CLOCK_THREAD_CPUTIME_ID): %s", strerror(errno));
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* --cpu-us: use this much more CPU time in the calling thread (waiting for a CPU does not count). */
+static void compute(uint64_t us)
+{
+	uint64_t end = thread_cpu_ns() + us * 1000;
+	volatile uint64_t x = 0;
+
+	while (thread_cpu_ns() < end)
+		for (int i = 0; i < 1000; i++)
+			x = x + (uint64_t)i;
+}
+
 static void *vcpu_thread_main(void *arg)
 {
 	struct vmm *v = arg;
@@ -728,6 +754,8 @@ static void *vcpu_thread_main(void *arg)
 			    (unsigned long long)v->requests);
 		if (v->doorbells == 0 && v->hold_ms)
 			hold(v->hold_ms);
+		if (v->cpu_us)
+			compute(v->cpu_us);
 		serve_request(v);
 		v->doorbells++;
 	}

@@ -13,7 +13,11 @@ const char *const advice_rule_ids[ADVICE_NRULES] = {
 	"vm.io_main_loop",
 	"vm.no_hugepages",
 	"vm.cpu_topology",
+	"vm.unpinned_vcpu",
 };
+
+/* The rules that know QEMU's threads and options: the first ADVICE_QEMU_RULES ids. */
+#define ADVICE_QEMU_RULES 3
 
 const char *advice_severity_name(enum advice_severity s)
 {
@@ -458,6 +462,130 @@ static void rule_cpu_topology(const struct advice_vm *vm, struct advice_result *
 	     "placement, instruction sets it may use), which iotrace does not see");
 }
 
+/* ---- vm.unpinned_vcpu ---- */
+
+static void rule_unpinned_vcpu(const struct advice_vm *vm, struct advice_result *res,
+			       struct advice_check *c)
+{
+	const struct advice_vm_measure *m = &vm->m;
+	const struct vm_vcpu_pinning *pin = &vm->cfg.pin;
+	uint64_t cpu = m->role_cpu_ns[VM_ROLE_VCPU], wait = m->role_runq_wait_ns[VM_ROLE_VCPU];
+	uint64_t waits = m->role_runq_waits[VM_ROLE_VCPU], mig = m->role_migrations[VM_ROLE_VCPU];
+	unsigned int vcpus = m->role_threads[VM_ROLE_VCPU];
+	double rate, share, mean_us, wait_s;
+	bool mig_hit, wait_hit;
+	struct advice_finding *fd;
+	char w1[64];
+
+	if (!vcpus) {
+		SETF(c->reason,
+		     "no vCPU thread seen (none fired a KVM event or had a vCPU's name)");
+		c->status = ADVICE_THIN;
+		return;
+	}
+	if (m->seconds < ADVICE_MIN_SECONDS || cpu < ADVICE_PIN_MIN_VCPU_NS) {
+		SETF(c->reason,
+		     "the vCPU threads ran %.0f ms over %.1f s: needs at least %.0f ms over %.0f s to "
+		     "judge where they run",
+		     cpu / 1e6, m->seconds, ADVICE_PIN_MIN_VCPU_NS / 1e6, ADVICE_MIN_SECONDS);
+		c->status = ADVICE_THIN;
+		return;
+	}
+	if (!pin->read) {
+		SETF(c->reason,
+		     "the CPU affinity of the vCPU threads could not be read (gone before iotrace "
+		     "looked?)");
+		c->status = ADVICE_THIN;
+		return;
+	}
+	share = wait + cpu ? (double)wait / (double)(wait + cpu) : 0;
+	mean_us = waits ? (double)wait / (double)waits / 1e3 : 0;
+	wait_s = (double)wait / 1e9;
+	if (m->runq_wait_known)
+		SETF(w1, "%.0f%% of their runnable time waiting, %.0f us a wait", share * 100,
+		     mean_us);
+	else
+		SETF(w1, "run-queue wait unknown (kernel without CONFIG_SCHED_INFO)");
+	if (pin->pinned == pin->read) {
+		SETF(c->reason, "pinned: each vCPU thread to a CPU of its own (%s); %s",
+		     pin->affinity, w1);
+		c->status = ADVICE_PASSED;
+		return;
+	}
+	rate = (double)mig / m->seconds / vcpus;
+	mig_hit = rate >= ADVICE_PIN_MIN_MIGRATIONS_PER_S;
+	wait_hit = m->runq_wait_known && share >= ADVICE_PIN_MIN_WAIT_SHARE &&
+		   mean_us >= ADVICE_PIN_MIN_MEAN_WAIT_US;
+	if (!mig_hit && !wait_hit) {
+		SETF(c->reason,
+		     "not pinned (%s), but %.1f migrations/s a vCPU (under %.0f) and %s (raised from "
+		     "%.0f%% at %.0f us a wait)",
+		     pin->affinity, rate, ADVICE_PIN_MIN_MIGRATIONS_PER_S, w1,
+		     ADVICE_PIN_MIN_WAIT_SHARE * 100, ADVICE_PIN_MIN_MEAN_WAIT_US);
+		c->status = ADVICE_PASSED;
+		return;
+	}
+	fd = raise(res, c, c->id, ADVICE_WARNING);
+	if (m->runq_wait_known)
+		SETF(fd->summary,
+		     "%u vCPU thread%s not pinned one to a CPU (%s): %llu migrations (%.1f/s a vCPU), "
+		     "%.2f s runnable but waiting for a CPU (%.0f%% of their runnable time, %.0f us a "
+		     "wait)",
+		     vcpus, vcpus == 1 ? "" : "s", pin->affinity, (unsigned long long)mig, rate,
+		     wait_s, share * 100, mean_us);
+	else
+		SETF(fd->summary,
+		     "%u vCPU thread%s not pinned one to a CPU (%s): %llu migrations (%.1f/s a vCPU)",
+		     vcpus, vcpus == 1 ? "" : "s", pin->affinity, (unsigned long long)mig, rate);
+	ev_num(fd, "vcpu_threads", vcpus, 0);
+	ev_num(fd, "vcpus_pinned", pin->pinned, 0);
+	ev_num(fd, "vcpus_sharing_a_cpu", pin->shared, 0);
+	ev_str(fd, "affinity", pin->affinity);
+	ev_num(fd, "migrations", (double)mig, 0);
+	ev_num(fd, "migrations_per_s", (double)mig / m->seconds, 2);
+	ev_num(fd, "runq_wait_ms", m->runq_wait_known ? wait / 1e6 : -1, 1);
+	ev_num(fd, "runq_waits", m->runq_wait_known ? (double)waits : -1, 0);
+	ev_num(fd, "mean_wait_us", m->runq_wait_known && waits ? mean_us : -1, 1);
+	ev_num(fd, "runq_wait_share", m->runq_wait_known ? share : -1, 3);
+	ev_num(fd, "vcpu_cpu_ms", cpu / 1e6, 1);
+	ev_num(fd, "seconds", m->seconds, 1);
+	SETF(fd->source,
+	     "iotrace: the kernel's scheduler counts of the VM's vCPU threads over %.1f s "
+	     "(se.nr_migrations; sched_info.run_delay and pcount: wakeup or preemption to "
+	     "switch-in), read at each switch-out; affinity: /proc/%d/task/TID/status "
+	     "Cpus_allowed_list",
+	     m->seconds, vm->pid);
+	SETF(fd->remedy,
+	     "Pin each vCPU thread to a host CPU of its own and keep other work off those CPUs. "
+	     "Any VMM: move the process's other threads away first (taskset -a -p -c OTHER_CPUS "
+	     "%d; -a takes every thread), then one CPU per vCPU thread: taskset -p -c CPU TID "
+	     "(e.g. taskset -p -c 2 %d; the TIDs are in the evidence). QEMU has no option for it: "
+	     "find the vCPU threads with QMP query-cpus-fast (thread-id) or, with -name "
+	     "...,debug-threads=on, as 'CPU n/KVM' in /proc/%d/task/*/comm. libvirt: "
+	     "<cputune><vcpupin vcpu='0' cpuset='2'/> (one per vCPU) <emulatorpin "
+	     "cpuset='0-1'/></cputune>, or virsh vcpupin and virsh emulatorpin on a running "
+	     "domain. Keep host processes and other VMs off those CPUs (a cpuset cgroup, systemd "
+	     "AllowedCPUs=, or isolcpus=).",
+	     vm->pid, pin->first_tid, vm->pid);
+	if (m->runq_wait_known) {
+		sv_num(fd, "runq_wait_ms_per_s", wait / 1e6 / m->seconds, 1);
+		SETF(fd->saving_basis,
+		     "estimated as the measured time the vCPU threads were ready to run but waited for "
+		     "a CPU (%.1f ms per second, which the guest sees as steal time): at most what "
+		     "pinning them to CPUs kept free of other work gives back, since a wakeup's own "
+		     "latency (microseconds) stays. The cost of the %llu migrations (cold caches, "
+		     "the vCPU state reloaded on the new CPU) needs hardware cache counters: not "
+		     "measured",
+		     wait / 1e6 / m->seconds, (unsigned long long)mig);
+	} else {
+		SETF(fd->saving_basis,
+		     "not estimated: this kernel keeps no run-queue wait per task "
+		     "(CONFIG_SCHED_INFO), and the cost of the %llu migrations (cold caches, the vCPU "
+		     "state reloaded on the new CPU) needs hardware cache counters",
+		     (unsigned long long)mig);
+	}
+}
+
 void advice_evaluate(const struct advice_vm *vms, size_t nvms, size_t which,
 		     struct advice_result *res)
 {
@@ -470,16 +598,21 @@ void advice_evaluate(const struct advice_vm *vms, size_t nvms, size_t which,
 		res->checks[i].id = advice_rule_ids[i];
 	cfg = &vms[which].cfg;
 	if (cfg->cmdline_read && !cfg->is_qemu) {
-		/* Thread roles, options and remedies are QEMU's: another VMM is not judged. */
-		for (int i = 0; i < ADVICE_NRULES; i++) {
+		/*
+		 * Thread roles, options and remedies of these are QEMU's: another
+		 * VMM is not judged on them.
+		 */
+		for (int i = 0; i < ADVICE_QEMU_RULES; i++) {
 			SETF(res->checks[i].reason,
-			     "not a QEMU process (%s): the rules know QEMU's threads and settings only",
+			     "not a QEMU process (%s): the rule knows QEMU's threads and settings only",
 			     cfg->argv0);
 			res->checks[i].status = ADVICE_THIN;
 		}
-		return;
+	} else {
+		rule_io_main_loop(vms, nvms, which, res, &res->checks[0]);
+		rule_no_hugepages(&vms[which], res, &res->checks[1]);
+		rule_cpu_topology(&vms[which], res, &res->checks[2]);
 	}
-	rule_io_main_loop(vms, nvms, which, res, &res->checks[0]);
-	rule_no_hugepages(&vms[which], res, &res->checks[1]);
-	rule_cpu_topology(&vms[which], res, &res->checks[2]);
+	/* Any VMM: vCPU threads are known by their KVM events. */
+	rule_unpinned_vcpu(&vms[which], res, &res->checks[3]);
 }

@@ -41,7 +41,32 @@
 /* vm.no_hugepages: raised when huge pages back less than this share of the resident guest RAM. */
 #define ADVICE_HUGE_MIN_COVERAGE 0.5
 
-#define ADVICE_NRULES 3
+/*
+ * vm.unpinned_vcpu is judged once the vCPU threads ran this long (on-CPU,
+ * all of them, over at least ADVICE_MIN_SECONDS): a VM whose vCPUs are
+ * nearly idle loses little to where they run, and its shares are those of
+ * a few hundred slices.
+ */
+#define ADVICE_PIN_MIN_VCPU_NS 250000000ull
+/*
+ * vm.unpinned_vcpu: raised when unpinned vCPU threads move between host
+ * CPUs at least this often (per vCPU thread and second; an I/O-bound vCPU
+ * of tools/vmm moved about 9 times a second on this idle host) ...
+ */
+#define ADVICE_PIN_MIN_MIGRATIONS_PER_S 20.0
+/*
+ * ... or wait runnable for at least this share of their runnable time
+ * (run-queue wait / (wait + on-CPU time): what the guest sees as steal
+ * time), at this mean wait or more per switch-in.  A hand-off (the
+ * wakeup, the waker finishing its work) costs microseconds -- 6 to 22 us
+ * a switch-in for tools/vmm on this idle host, pinned or not -- while a
+ * wait behind another runnable task lasts up to its slice (EEVDF: 0.75 ms
+ * times 1 + log2 of the CPUs).
+ */
+#define ADVICE_PIN_MIN_WAIT_SHARE 0.10
+#define ADVICE_PIN_MIN_MEAN_WAIT_US 50.0
+
+#define ADVICE_NRULES 4
 #define ADVICE_MAX_FIGS 14
 
 enum advice_status {
@@ -82,6 +107,11 @@ struct advice_vm_measure {
 	const char *exits_source; /* "kvm_exit" or "userspace_exit" */
 	double exits_per_io; /* as record's derived.exits_per_io; < 0: null */
 	double host_cycles_per_io; /* as record's derived.host_cycles_per_io; < 0: null */
+	/* Scheduling of the role's threads (record's threads[].migrations, runq_wait_ns, ...). */
+	uint64_t role_migrations[VM_ROLE_MAX];
+	uint64_t role_runq_wait_ns[VM_ROLE_MAX];
+	uint64_t role_runq_waits[VM_ROLE_MAX];
+	bool runq_wait_known; /* the kernel keeps run-queue wait (loader.sched_info) */
 };
 
 /* One VM: who it is, what was measured, what its configuration is. */
@@ -126,7 +156,10 @@ struct advice_result {
 void advice_evaluate(const struct advice_vm *vms, size_t nvms, size_t which,
 		     struct advice_result *res);
 
-/* The rule ids, in evaluation order: "vm.io_main_loop", "vm.no_hugepages", "vm.cpu_topology". */
+/*
+ * The rule ids, in evaluation order: "vm.io_main_loop", "vm.no_hugepages",
+ * "vm.cpu_topology" (QEMU only), "vm.unpinned_vcpu" (any VMM).
+ */
 extern const char *const advice_rule_ids[ADVICE_NRULES];
 
 const char *advice_severity_name(enum advice_severity s);

@@ -428,7 +428,8 @@ static void rule_writable_layer(const struct advice_ct *cts, size_t n, size_t wh
 	const struct advice_ct_measure *m = &ct->m;
 	const struct ct_mounts *mt = &ct->mounts;
 	uint64_t layer_wr = 0, layer_ops = 0, vol_wr = 0, other_wr = 0;
-	char shared[96] = "", devs[96] = "", layer_dev[24];
+	char shared[96] = "", devs[96] = "", vols[128] = "", layer_dev[24];
+	const struct ct_mount *v;
 	struct advice_finding *fd;
 	double share;
 
@@ -464,8 +465,12 @@ static void rule_writable_layer(const struct advice_ct *cts, size_t n, size_t wh
 		if (is_layer(mt, d)) {
 			layer_wr += d->wr_bytes;
 			layer_ops += d->wr_ops;
-		} else if (ct_mounts_volume_on(mt, d->major, d->minor)) {
+		} else if ((v = ct_mounts_volume_on(mt, d->major, d->minor))) {
+			size_t vlen = strlen(vols);
+
 			vol_wr += d->wr_bytes;
+			snprintf(vols + vlen, sizeof(vols) - vlen, "%s%.*s", vlen ? "," : ": ",
+				 (int)(sizeof(vols) - vlen), v->mountpoint);
 		} else {
 			other_wr += d->wr_bytes;
 		}
@@ -482,8 +487,8 @@ static void rule_writable_layer(const struct advice_ct *cts, size_t n, size_t wh
 	if (share < ADVICE_CT_LAYER_MIN_SHARE) {
 		SETF(c->reason,
 		     "%.0f%% of %.1f MiB written on the writable layer's device %s (%.1f MiB on "
-		     "volumes), under %.0f%%",
-		     share * 100, mib(m->wr_bytes), layer_dev, mib(vol_wr),
+		     "volumes%s), under %.0f%%",
+		     share * 100, mib(m->wr_bytes), layer_dev, mib(vol_wr), vols,
 		     ADVICE_CT_LAYER_MIN_SHARE * 100);
 		passed(c);
 		return;

@@ -218,6 +218,22 @@ static bool has_tracepoint(const struct btf *vmlinux, const struct bpf_program *
 	return t && btf_is_func_proto(t) && btf_vlen(t) == 3;
 }
 
+/* Whether the kernel's struct `type` has a member `member` (as CO-RE will find it). */
+static bool has_member(const struct btf *btf, const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
+	const struct btf_member *m;
+
+	if (!t)
+		return false;
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return true;
+	return false;
+}
+
 static bool is_kvm_prog(const char *name)
 {
 	return strncmp(name, "kvm_", 4) == 0;
@@ -379,6 +395,7 @@ int loader_open(struct loader *l, const struct loader_opts *o, char *err, size_t
 		goto fail;
 	}
 	l->kvm_reasons = kvm_layout_find(vmlinux, &layout) == 0;
+	l->sched_info = has_member(vmlinux, "task_struct", "sched_info");
 
 	libbpf_log[0] = '\0';
 	ret = -EINVAL;

@@ -45,6 +45,12 @@ struct loader {
 	bool kvm; /* KVM tracepoints attached: VMs are discovered */
 	bool kvm_exit; /* kvm_exit/kvm_entry among them (Intel, AMD) */
 	bool kvm_reasons; /* the exit reason's place in the vCPU is known */
+	/*
+	 * The kernel keeps each task's run-queue wait (struct sched_info,
+	 * CONFIG_SCHED_INFO): VM threads' runq_wait_ns and runq_waits are
+	 * measured; without it they stay 0 and are reported as unknown.
+	 */
+	bool sched_info;
 	bool net_cap; /* CAP_NET_ADMIN held: socket programs may load */
 	int cgroup_root_fd; /* where the socket programs attach; -1: none */
 	const char *net_off; /* why network figures are off; NULL: they are on */

@@ -231,9 +231,15 @@ static void json_vm_kvm(FILE *f, const struct out_vm *vm)
 		fprintf(f,
 			",\"threads\":%u,\"cpu_ns\":%" PRIu64 ",\"guest_ns\":%" PRIu64
 			",\"read_ops\":%" PRIu64 ",\"write_ops\":%" PRIu64
-			",\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64 "}",
+			",\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64
+			",\"migrations\":%" PRIu64,
 			r->threads, r->cpu_ns, r->guest_ns, r->read_ops, r->write_ops,
-			r->read_bytes, r->write_bytes);
+			r->read_bytes, r->write_bytes, r->migrations);
+		if (r->runq_wait_ns < 0)
+			fputs(",\"runq_wait_ns\":null,\"runq_waits\":null}", f);
+		else
+			fprintf(f, ",\"runq_wait_ns\":%" PRId64 ",\"runq_waits\":%" PRId64 "}",
+				r->runq_wait_ns, r->runq_waits);
 	}
 	fputc(']', f);
 }

@@ -54,6 +54,8 @@ struct out_vm_role {
 	uint32_t threads;
 	uint64_t cpu_ns, guest_ns;
 	uint64_t read_ops, write_ops, read_bytes, write_bytes;
+	uint64_t migrations; /* host CPU changes of the role's threads */
+	int64_t runq_wait_ns, runq_waits; /* runnable but waiting for a CPU; < 0: unknown, null */
 };
 
 /* What a row of kind "vm" carries beyond a workload's. */

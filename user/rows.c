@@ -287,6 +287,9 @@ void rows_fill_vm(const struct session *s, struct out_row *row, struct vm_row_bu
 		dst->write_ops = rc->wr_ops;
 		dst->read_bytes = rc->rd_bytes;
 		dst->write_bytes = rc->wr_bytes;
+		dst->migrations = rc->migrations;
+		dst->runq_wait_ns = s->loader.sched_info ? (int64_t)rc->runq_wait_ns : -1;
+		dst->runq_waits = s->loader.sched_info ? (int64_t)rc->runq_waits : -1;
 	}
 	o->roles = vb->roles;
 

@@ -709,3 +709,133 @@ int vm_config_read(const char *procfs_root, int pid, struct vm_config *cfg)
 	read_smaps(root, pid, cfg); /* smaps_read stays false if it cannot be read */
 	return 0;
 }
+
+int vm_cpulist_parse(const char *s, unsigned int *ncpus, int *first)
+{
+	unsigned long long n = 0;
+	long lo = -1;
+
+	if (!s || !ncpus || !first)
+		return -EINVAL;
+	for (;;) {
+		char *end;
+		long a, b;
+
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		a = strtol(s, &end, 10);
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			if (*s < '0' || *s > '9')
+				return -EINVAL;
+			b = strtol(s, &end, 10);
+		}
+		if (a < 0 || b < a || a > INT_MAX || b > INT_MAX)
+			return -EINVAL;
+		n += (unsigned long long)(b - a) + 1;
+		if (lo < 0 || a < lo)
+			lo = a;
+		s = end;
+		if (*s != ',')
+			break;
+		s++;
+	}
+	if (*s != '\0' || n > UINT_MAX)
+		return -EINVAL;
+	*ncpus = (unsigned int)n;
+	*first = (int)lo;
+	return 0;
+}
+
+/* Cpus_allowed_list of one thread into list; 0 or -errno. */
+static int thread_cpulist(const char *root, int pid, uint32_t tid, char *list, size_t len)
+{
+	static const char key[] = "Cpus_allowed_list:";
+	char path[PATH_MAX], line[4096];
+	int err = -ENOENT;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/%d/task/%u/status", root, pid, tid) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = line + sizeof(key) - 1;
+
+		if (strncmp(line, key, sizeof(key) - 1))
+			continue;
+		v += strspn(v, " \t");
+		v[strcspn(v, "\n")] = '\0';
+		if (strlen(v) >= len) {
+			err = -ERANGE;
+			break;
+		}
+		strcpy(list, v);
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+int vm_config_read_vcpu_pinning(const char *procfs_root, int pid, const uint32_t *tids, size_t n,
+				struct vm_config *cfg)
+{
+	const char *root = procfs_root ? procfs_root : "/proc";
+	struct vm_vcpu_pinning *p;
+	int *cpu; /* the one CPU of each thread read; -1: several */
+	size_t used = 0;
+	char list[1024];
+
+	if (!cfg || pid <= 0 || (n && !tids))
+		return -EINVAL;
+	p = &cfg->pin;
+	memset(p, 0, sizeof(*p));
+	if (n > VM_MAX_VCPU_AFFINITY)
+		n = VM_MAX_VCPU_AFFINITY;
+	cpu = calloc(n ? n : 1, sizeof(*cpu));
+	if (!cpu)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int ncpus;
+		int first, w;
+
+		if (thread_cpulist(root, pid, tids[i], list, sizeof(list)) ||
+		    vm_cpulist_parse(list, &ncpus, &first))
+			continue;
+		cpu[p->read] = ncpus == 1 ? first : -1;
+		if (!p->read)
+			p->first_tid = (int)tids[i];
+		p->read++;
+		/* "TID:LIST" while it fits, then "..." once. */
+		if (used < sizeof(p->affinity)) {
+			w = snprintf(p->affinity + used, sizeof(p->affinity) - used, "%s%u:%s",
+				     used ? " " : "", tids[i], list);
+			if (w < 0 || (size_t)w >= sizeof(p->affinity) - used - 4) {
+				p->affinity[used] = '\0';
+				snprintf(p->affinity + used, sizeof(p->affinity) - used, "%s...",
+					 used ? " " : "");
+				used = sizeof(p->affinity);
+			} else {
+				used += (size_t)w;
+			}
+		}
+	}
+	for (unsigned int i = 0; i < p->read; i++) {
+		bool alone = true;
+
+		if (cpu[i] < 0)
+			continue;
+		for (unsigned int j = 0; j < p->read; j++)
+			alone = alone && (j == i || cpu[j] != cpu[i]);
+		if (alone)
+			p->pinned++;
+		else
+			p->shared++;
+	}
+	free(cpu);
+	return (int)p->read;
+}

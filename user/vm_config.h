@@ -34,6 +34,23 @@
 /* QEMU's default guest RAM on x86 without -m. */
 #define VM_DEFAULT_RAM (128ull << 20)
 
+/* vCPU threads whose CPU affinity is compared (the rest are not read). */
+#define VM_MAX_VCPU_AFFINITY 256
+
+/*
+ * Where the VM's vCPU threads may run: each one's Cpus_allowed_list in
+ * /proc/PID/task/TID/status (the affinity taskset, libvirt's vcpupin and
+ * cpusets leave).  Which threads are vCPUs is iotrace's to say (their KVM
+ * events, QEMU's "CPU n/..." names), so this is read apart from the rest.
+ */
+struct vm_vcpu_pinning {
+	unsigned int read; /* vCPU threads whose affinity was read */
+	unsigned int pinned; /* of them, allowed on exactly one CPU that no other of them has */
+	unsigned int shared; /* allowed on one CPU only, but another of them is allowed on it too */
+	char affinity[96]; /* "TID:LIST TID:LIST ...", as many as fit; "...": cut */
+	int first_tid; /* the first vCPU thread read, for the remedy's example */
+};
+
 enum vm_accel {
 	VM_ACCEL_UNKNOWN,
 	VM_ACCEL_KVM,
@@ -89,6 +106,9 @@ struct vm_config {
 	/* ---- I/O ---- */
 	unsigned int iothreads; /* -object iothread */
 	unsigned int iothread_devices; /* -device ...,iothread=ID (or iothread-vq-mapping) */
+
+	/* ---- vCPU placement: vm_config_read_vcpu_pinning(), not vm_config_read() ---- */
+	struct vm_vcpu_pinning pin;
 };
 
 /*
@@ -116,6 +136,22 @@ int vm_config_parse_smaps(const char *buf, size_t len, struct vm_config *cfg);
  * another -errno.
  */
 int vm_config_read(const char *procfs_root, int pid, struct vm_config *cfg);
+
+/*
+ * Read the CPU affinity of the vCPU threads tids[0..n) of process pid
+ * (<procfs_root>/<pid>/task/<tid>/status, Cpus_allowed_list; procfs_root
+ * NULL: /proc) into cfg->pin, replacing what was there; threads gone or
+ * unreadable are skipped, and only the first VM_MAX_VCPU_AFFINITY are
+ * read.  Returns how many were read, or -EINVAL.
+ */
+int vm_config_read_vcpu_pinning(const char *procfs_root, int pid, const uint32_t *tids, size_t n,
+				struct vm_config *cfg);
+
+/*
+ * A CPU list as the kernel prints it ("0-3,8,10-11"): how many CPUs, and
+ * the lowest.  Returns 0, or -EINVAL for anything else (an empty list too).
+ */
+int vm_cpulist_parse(const char *s, unsigned int *ncpus, int *first);
 
 /* "kvm", "tcg", "other", "unknown". */
 const char *vm_accel_name(enum vm_accel a);

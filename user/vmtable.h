@@ -34,6 +34,7 @@ struct vm_counters {
 	uint64_t rd_ops, wr_ops, rd_bytes, wr_bytes;
 	uint64_t kvm_exits, exit_handling_ns, guest_ns;
 	uint64_t userspace_exits, pio_exits, mmio_exits;
+	uint64_t migrations, runq_wait_ns, runq_waits;
 	uint64_t guest_proc_ns;
 };
 

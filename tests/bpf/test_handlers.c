@@ -934,6 +934,89 @@ static void test_kvm_pio_mmio(void **state)
 	iotrace_bpf__destroy(skel);
 }
 
+/* This thread's se.nr_migrations (/proc/.../sched) and run_delay, pcount (schedstat). */
+static bool own_sched_counts(uint64_t *mig, uint64_t *delay, uint64_t *pcount)
+{
+	char path[96], line[256];
+	unsigned long long run, d, p, m;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%u/schedstat", own_tid());
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	found = fscanf(f, "%llu %llu %llu", &run, &d, &p) == 3;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/self/task/%u/sched", own_tid());
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "se.nr_migrations : %llu", &m) == 1;
+	fclose(f);
+	*mig = m;
+	*delay = d;
+	*pcount = p;
+	return found;
+}
+
+static void set_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	assert_int_equal(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+static void assert_between(const char *what, uint64_t v, uint64_t lo, uint64_t hi)
+{
+	if (v < lo || v > hi)
+		fail_msg("%s %llu, expected within [%llu, %llu]", what, (unsigned long long)v,
+			 (unsigned long long)lo, (unsigned long long)hi);
+}
+
+/*
+ * A VM thread's migrations and run-queue wait are the kernel's own counts
+ * (se.nr_migrations, sched_info.run_delay and pcount) from its first
+ * sighting, charged when it is seen on the CPU: moved to CPU 1 and back,
+ * this thread's figures after a flush on its CPU are the growth /proc shows
+ * between the first KVM event and the flush.
+ */
+static void test_vm_thread_migrations_and_wait(void **state)
+{
+	__u64 io[2] = { KVM_EXIT_IO, 0 }, none[1] = { 0 };
+	uint64_t m0, d0, p0, mb, db, pb, m1, d1, p1, m2, d2, p2;
+	struct iotrace_thread_stats s;
+	struct iotrace_bpf *skel;
+
+	(void)state;
+	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		skip();
+	if (!own_sched_counts(&m0, &d0, &p0))
+		skip(); /* no /proc/PID/sched (CONFIG_SCHED_DEBUG) or schedstat */
+	pin_cpu0();
+	skel = load_raw(false, now_ns());
+	/* The first KVM event: a VM thread from now, its counts' baseline taken (between 0 and b). */
+	assert_true(own_sched_counts(&m0, &d0, &p0));
+	run_here(skel->progs.kvm_userspace_exit_raw, io, 2);
+	assert_true(own_sched_counts(&mb, &db, &pb));
+	set_cpu(1);
+	set_cpu(0);
+	assert_true(own_sched_counts(&m1, &d1, &p1));
+	run_on_cpu0(skel->progs.iotrace_flush, none, 1);
+	assert_true(own_sched_counts(&m2, &d2, &p2));
+	s = own_thread_stats_present(skel);
+	assert_true(m1 - mb >= 2);
+	assert_between("migrations", s.migrations, m1 - mb, m2 - m0);
+	assert_between("runq_wait_ns", s.runq_wait_ns, d1 - db, d2 - d0);
+	assert_between("runq_waits", s.runq_waits, p1 - pb, p2 - p0);
+	assert_true(s.runq_waits >= 1);
+	iotrace_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -953,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_kvm_unknown_layout),
 		cmocka_unit_test(test_kvm_userspace_exits),
 		cmocka_unit_test(test_kvm_pio_mmio),
+		cmocka_unit_test(test_vm_thread_migrations_and_wait),
 	};
 
 	if (geteuid() != 0) {

@@ -11,14 +11,17 @@
 #   mk_bridge                 a Linux bridge with an IPv4 address, like
 #                             docker0 (FORWARD accepts, MASQUERADE out)
 #   mk_netns_container N IP   cgroup + netns + veth on the bridge
+#   mk_bridge_nonat           a second bridge, routed without NAT
+#   mk_netns_container_nonat N IP  the same, on that bridge
 #   mk_netns_external N       cgroup + netns + routed veth: an outside host
 #   mk_host_container N       cgroup only, in the host's netns (--net=host)
 #   mk_port_forward HP N P    DNAT host:HP -> N:P, like `docker run -p HP:P`
 #
-# Helpers: net_ip N (an address on the bridge), net_port K (a host port for
-# this run), if_stats NETNS IF and stats_delta (link counters), if_mac,
-# ct_netgen NAME MODE ... (netgen in a container), ct_netgen_bg (a receiver
-# in the background, after its "ready" line), netgen_wait, netgen_field.
+# Helpers: net_ip N (an address on the bridge; net_nonat_ip N on the one
+# without NAT), net_port K (a host port for this run), if_stats NETNS IF
+# and stats_delta (link counters), if_mac, ct_netgen NAME MODE ... (netgen
+# in a container), ct_netgen_bg (a receiver in the background, after its
+# "ready" line), netgen_wait, netgen_field.
 #
 # The links carry nothing but the test's own traffic: IPv6 is disabled on
 # every link before it comes up (no router solicitation, DAD or MLD), every
@@ -36,6 +39,7 @@
 #   CT_CG[NAME]  cgroup2 directory      CT_NS[NAME]  netns name ("" = host)
 #   CT_IP[NAME]  its IPv4 address       CT_IF[NAME]  host end of its veth
 #   CT_MAC[NAME] MAC of its eth0        CT_GW[NAME]  its gateway (host side)
+#   CT_BR[NAME]  its bridge (bridge containers only)
 #
 # Inside a netns the container's link is always eth0.  Everything created is
 # removed at exit (lib.sh on_exit), even on failure; names carry $$, and
@@ -45,7 +49,9 @@
 # Addresses: one 10.X.Y.0/24 per test run ($NET_PREFIX), derived from $$
 # when this file is sourced and not used by any address or route on the
 # host: the bridge is 10.X.Y.1/25 (containers .2 to .126), external links
-# are /30s from 10.X.Y.128 (host .129+4k, external .130+4k).
+# are /30s from 10.X.Y.128 (host .129+4k, external .130+4k).  The bridge
+# without NAT has a /24 of its own ($NET_NONAT_PREFIX, picked when it is
+# made), at .1/25 likewise: no MASQUERADE rule names it or its subnet.
 #
 # Env: NETGEN (default build/tools/netgen).
 
@@ -53,12 +59,13 @@ NETGEN=${NETGEN:-$REPO_ROOT/build/tools/netgen}
 
 # Set here, read by the tests.
 # shellcheck disable=SC2034
-declare -gA CT_CG=() CT_NS=() CT_IP=() CT_IF=() CT_MAC=() CT_GW=()
+declare -gA CT_CG=() CT_NS=() CT_IP=() CT_IF=() CT_MAC=() CT_GW=() CT_BR=()
 NET_BR=""       # bridge name, once mk_bridge ran
 NET_BR_IP=""    # its address (the containers' gateway)
 NET_BR_MAC=""   # its fixed MAC
 NET_PREFIX=""   # "10.X.Y", set below
 NET_SUBNET=""   # the bridge's subnet, "10.X.Y.0/25"
+NET_NONAT_BR="" NET_NONAT_IP="" NET_NONAT_MAC="" NET_NONAT_PREFIX="" NET_NONAT_SUBNET=""
 _net_nct=0      # links made so far (names and MACs)
 _net_next=0     # external /30s handed out
 _net_ipt=0      # our iptables chains exist
@@ -197,19 +204,47 @@ mk_bridge() {
 	NET_BR=iotbr$$
 	NET_BR_IP=$NET_PREFIX.1
 	NET_BR_MAC=$(_net_mac 0 1)
-	ip link add "$NET_BR" address "$NET_BR_MAC" type bridge mcast_snooping 0 ||
-		fatal "cannot create bridge $NET_BR"
-	on_exit _net_link_del "$NET_BR"
-	_net_nssysctl "" "net.ipv6.conf.$NET_BR.disable_ipv6=1" \
-		"net.ipv4.conf.$NET_BR.forwarding=1" ||
-		fatal "cannot set sysctls of $NET_BR"
-	ip addr add "$NET_BR_IP/25" dev "$NET_BR" ||
-		fatal "cannot add $NET_BR_IP/25 to $NET_BR"
-	ip link set "$NET_BR" up || fatal "cannot bring $NET_BR up"
-	_net_ipt_setup
-	_net_ipt_add filter "$_NET_FWD" -i "$NET_BR" -j ACCEPT
-	_net_ipt_add filter "$_NET_FWD" -o "$NET_BR" -j ACCEPT
+	_net_mk_br "$NET_BR" "$NET_BR_IP" "$NET_BR_MAC"
 	_net_ipt_add nat "$_NET_POST" -s "$NET_SUBNET" ! -o "$NET_BR" -j MASQUERADE
+}
+
+# _net_mk_br BR IP MAC: bridge BR at IP/25 with MAC, no multicast snooping,
+# IPv6 off, forwarding on, iptables FORWARD accepts to and from it.
+_net_mk_br() {
+	local br=$1 ip=$2 mac=$3
+	ip link add "$br" address "$mac" type bridge mcast_snooping 0 ||
+		fatal "cannot create bridge $br"
+	on_exit _net_link_del "$br"
+	_net_nssysctl "" "net.ipv6.conf.$br.disable_ipv6=1" \
+		"net.ipv4.conf.$br.forwarding=1" ||
+		fatal "cannot set sysctls of $br"
+	ip addr add "$ip/25" dev "$br" || fatal "cannot add $ip/25 to $br"
+	ip link set "$br" up || fatal "cannot bring $br up"
+	_net_ipt_setup
+	_net_ipt_add filter "$_NET_FWD" -i "$br" -j ACCEPT
+	_net_ipt_add filter "$_NET_FWD" -o "$br" -j ACCEPT
+}
+
+# mk_bridge_nonat: a second bridge, iotbn$$ at $NET_NONAT_IP/25 on a /24 of
+# its own, like mk_bridge but without MASQUERADE: its containers' traffic
+# is routed out with their own addresses (a docker network made with
+# -o com.docker.network.bridge.enable_ip_masquerade=false).  An outside
+# host (mk_netns_external) receives it; it has no route back unless the
+# test adds one.  Sets NET_NONAT_BR, NET_NONAT_IP, NET_NONAT_MAC,
+# NET_NONAT_PREFIX, NET_NONAT_SUBNET.
+# shellcheck disable=SC2034 # NET_NONAT_SUBNET is for the tests
+mk_bridge_nonat() {
+	_net_main_shell mk_bridge_nonat
+	[[ -z $NET_NONAT_BR ]] || return 0
+	# The first bridge's prefix is then in use: the pick below is another.
+	mk_bridge
+	NET_NONAT_PREFIX=$(_net_pick_prefix) || exit 1
+	[[ $NET_NONAT_PREFIX != "$NET_PREFIX" ]] || fatal "no second 10.X.Y.0/24 for the bridge without NAT"
+	NET_NONAT_SUBNET=$NET_NONAT_PREFIX.0/25
+	NET_NONAT_BR=iotbn$$
+	NET_NONAT_IP=$NET_NONAT_PREFIX.1
+	NET_NONAT_MAC=$(_net_mac 0 3)
+	_net_mk_br "$NET_NONAT_BR" "$NET_NONAT_IP" "$NET_NONAT_MAC"
 }
 
 # ---- containers -------------------------------------------------------------
@@ -259,12 +294,29 @@ _net_mk_veth() {
 # and a static FDB entry for eth0's MAC on the bridge port.  IP must be in
 # $NET_PREFIX.2 to .126 (net_ip N gives $NET_PREFIX.N).
 mk_netns_container() {
-	local name=$1 ip=$2 ns hostif other
 	_net_main_shell mk_netns_container
 	mk_bridge
-	if ! [[ $ip =~ ^${NET_PREFIX//./\\.}\.([0-9]+)$ ]] ||
+	_net_br_container "$1" "$2" "$NET_BR" "$NET_BR_IP" "$NET_BR_MAC" "$NET_PREFIX" net_ip
+}
+
+# mk_netns_container_nonat NAME IP: the same on the bridge without NAT
+# (made by mk_bridge_nonat if not yet there); IP in $NET_NONAT_PREFIX.2 to
+# .126 (net_nonat_ip N).
+mk_netns_container_nonat() {
+	_net_main_shell mk_netns_container_nonat
+	mk_bridge_nonat
+	_net_br_container "$1" "$2" "$NET_NONAT_BR" "$NET_NONAT_IP" "$NET_NONAT_MAC" \
+		"$NET_NONAT_PREFIX" net_nonat_ip
+}
+
+# _net_br_container NAME IP BR BR_IP BR_MAC PREFIX HELPER: mk_netns_container's
+# work, on bridge BR (address BR_IP, MAC BR_MAC, subnet PREFIX.0/25; HELPER
+# is the function giving its addresses, for the error message).
+_net_br_container() {
+	local name=$1 ip=$2 br=$3 br_ip=$4 br_mac=$5 prefix=$6 helper=$7 ns hostif other
+	if ! [[ $ip =~ ^${prefix//./\\.}\.([0-9]+)$ ]] ||
 		((BASH_REMATCH[1] < 2 || BASH_REMATCH[1] > 126)); then
-		fatal "mk_netns_container: IP $ip is not in $NET_PREFIX.2-126 (use net_ip N)"
+		fatal "${FUNCNAME[1]}: IP $ip is not in $prefix.2-126 (use $helper N)"
 	fi
 	for other in "${!CT_IP[@]}"; do
 		[[ ${CT_IP[$other]} != "$ip" ]] ||
@@ -275,18 +327,19 @@ mk_netns_container() {
 	hostif=iotv$$-$((_net_nct + 1))
 	_net_mk_veth "$name" "$hostif"
 	CT_IP[$name]=$ip
-	CT_GW[$name]=$NET_BR_IP
+	CT_GW[$name]=$br_ip
+	CT_BR[$name]=$br
 
-	ip link set "$hostif" master "$NET_BR" || fatal "cannot add $hostif to $NET_BR"
+	ip link set "$hostif" master "$br" || fatal "cannot add $hostif to $br"
 	bridge fdb replace "${CT_MAC[$name]}" dev "$hostif" master static ||
 		fatal "cannot add static FDB entry for $name on $hostif"
 	ip -n "$ns" addr add "$ip/25" dev eth0 || fatal "cannot add $ip to $ns:eth0"
-	ip -n "$ns" neigh replace "$NET_BR_IP" lladdr "$NET_BR_MAC" dev eth0 \
-		nud permanent || fatal "cannot add neighbour $NET_BR_IP in $ns"
-	ip neigh replace "$ip" lladdr "${CT_MAC[$name]}" dev "$NET_BR" \
-		nud permanent || fatal "cannot add neighbour $ip on $NET_BR"
+	ip -n "$ns" neigh replace "$br_ip" lladdr "$br_mac" dev eth0 \
+		nud permanent || fatal "cannot add neighbour $br_ip in $ns"
+	ip neigh replace "$ip" lladdr "${CT_MAC[$name]}" dev "$br" \
+		nud permanent || fatal "cannot add neighbour $ip on $br"
 	for other in "${!CT_IP[@]}"; do
-		[[ $other != "$name" && ${CT_IF[$other]} == iotv* ]] || continue
+		[[ $other != "$name" && ${CT_BR[$other]:-} == "$br" ]] || continue
 		ip -n "$ns" neigh replace "${CT_IP[$other]}" \
 			lladdr "${CT_MAC[$other]}" dev eth0 nud permanent ||
 			fatal "cannot add neighbour $other in $ns"
@@ -296,7 +349,7 @@ mk_netns_container() {
 	done
 	ip link set "$hostif" up || fatal "cannot bring $hostif up"
 	ip -n "$ns" link set eth0 up || fatal "cannot bring $ns:eth0 up"
-	ip -n "$ns" route add default via "$NET_BR_IP" dev eth0 ||
+	ip -n "$ns" route add default via "$br_ip" dev eth0 ||
 		fatal "cannot add default route in $ns"
 }
 
@@ -372,6 +425,13 @@ mk_port_forward() {
 # net_ip N: $NET_PREFIX.N, an address on the bridge subnet (N in 2..126).
 net_ip() {
 	echo "$NET_PREFIX.$1"
+}
+
+# net_nonat_ip N: $NET_NONAT_PREFIX.N, an address on the bridge without NAT
+# (mk_bridge_nonat first).
+net_nonat_ip() {
+	[[ -n $NET_NONAT_PREFIX ]] || fatal "net_nonat_ip: no bridge without NAT (mk_bridge_nonat)"
+	echo "$NET_NONAT_PREFIX.$1"
 }
 
 # net_port OFFSET: a TCP/UDP port for the host's netns that differs between

@@ -15,9 +15,13 @@
 
 #include "advice.h"
 
-enum { IO_MAIN, HUGE, CPU };
+enum { IO_MAIN, HUGE, CPU, PIN };
 
-/* A QEMU VM under KVM, 4 vCPUs, -cpu host with a topology, THP-backed RAM, no I/O. */
+/*
+ * A QEMU VM under KVM, 4 vCPUs, -cpu host with a topology, THP-backed RAM,
+ * no I/O; its vCPU threads ran 5 s, each pinned to a CPU of its own, and
+ * barely waited.
+ */
 static struct advice_vm good_vm(void)
 {
 	struct advice_vm vm;
@@ -47,6 +51,14 @@ static struct advice_vm good_vm(void)
 	vm.cfg.ram_map_bytes = 1ull << 30;
 	vm.cfg.ram_rss_bytes = 512ull << 20;
 	vm.cfg.ram_thp_bytes = 500ull << 20;
+	vm.m.role_threads[VM_ROLE_VCPU] = 4;
+	vm.m.role_cpu_ns[VM_ROLE_VCPU] = 5000000000ull;
+	vm.m.role_runq_wait_ns[VM_ROLE_VCPU] = 50000000; /* 1% of the runnable time */
+	vm.m.role_runq_waits[VM_ROLE_VCPU] = 10000; /* 5 us a wait */
+	vm.m.runq_wait_known = true;
+	vm.cfg.pin.read = vm.cfg.pin.pinned = 4;
+	vm.cfg.pin.first_tid = 101;
+	snprintf(vm.cfg.pin.affinity, sizeof(vm.cfg.pin.affinity), "101:2 102:3 103:4 104:5");
 	return vm;
 }
 
@@ -101,6 +113,9 @@ static void test_good_vm_raises_nothing(void **state)
 		assert_true(res.checks[i].reason[0]);
 	}
 	assert_non_null(strstr(res.checks[HUGE].reason, "transparent huge pages"));
+	assert_non_null(
+		strstr(res.checks[PIN].reason, "pinned: each vCPU thread to a CPU of its own"));
+	assert_non_null(strstr(res.checks[PIN].reason, "101:2 102:3 103:4 104:5"));
 }
 
 static void test_io_main_loop_native(void **state)
@@ -390,10 +405,216 @@ static void test_not_qemu(void **state)
 	snprintf(vm.cfg.argv0, sizeof(vm.cfg.argv0), "vmm");
 	advice_evaluate(&vm, 1, 0, &res);
 	assert_int_equal(res.nfindings, 0);
-	for (int i = 0; i < ADVICE_NRULES; i++) {
+	/* QEMU's rules are not judged ... */
+	for (int i = 0; i < PIN; i++) {
 		assert_int_equal(res.checks[i].status, ADVICE_THIN);
 		assert_non_null(strstr(res.checks[i].reason, "not a QEMU process (vmm)"));
 	}
+	/* ... vm.unpinned_vcpu is, for any VMM: passed pinned, raised not. */
+	assert_string_equal(res.checks[PIN].id, "vm.unpinned_vcpu");
+	assert_int_equal(res.checks[PIN].status, ADVICE_PASSED);
+	vm.cfg.pin.pinned = 0;
+	vm.m.role_migrations[VM_ROLE_VCPU] = 4 * 10 * 30; /* 30 a second a vCPU */
+	advice_evaluate(&vm, 1, 0, &res);
+	assert_int_equal(res.nfindings, 1);
+	assert_string_equal(res.findings[0].id, "vm.unpinned_vcpu");
+	assert_int_equal(res.checks[IO_MAIN].status, ADVICE_THIN);
+}
+
+/* tools/vmm beside CPU hogs on this host: one unpinned vCPU thread, waiting most of the time. */
+static struct advice_vm contended_vm(void)
+{
+	struct advice_vm vm = good_vm();
+
+	vm.m.seconds = 10;
+	vm.m.role_threads[VM_ROLE_VCPU] = 1;
+	vm.m.role_cpu_ns[VM_ROLE_VCPU] = 802000000ull;
+	vm.m.role_runq_wait_ns[VM_ROLE_VCPU] = 9177000000ull;
+	vm.m.role_runq_waits[VM_ROLE_VCPU] = 19947; /* 460 us a wait */
+	vm.m.role_migrations[VM_ROLE_VCPU] = 47;
+	vm.cfg.pin.read = 1;
+	vm.cfg.pin.pinned = 0;
+	vm.cfg.pin.first_tid = 5195;
+	snprintf(vm.cfg.pin.affinity, sizeof(vm.cfg.pin.affinity), "5195:0-1");
+	return vm;
+}
+
+static void test_unpinned_vcpu_waits(void **state)
+{
+	struct advice_vm vm = contended_vm();
+	struct advice_result res;
+	const struct advice_finding *fd;
+	const struct advice_fig *f;
+
+	(void)state;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_RAISED);
+	fd = finding(&res, "vm.unpinned_vcpu");
+	assert_non_null(fd);
+	assert_int_equal(fd->severity, ADVICE_WARNING);
+	assert_true(fig(fd->evidence, fd->nevidence, "migrations")->num == 47);
+	assert_true(fig(fd->evidence, fd->nevidence, "migrations_per_s")->num == 4.7);
+	assert_true(fig(fd->evidence, fd->nevidence, "runq_wait_ms")->num == 9177);
+	assert_true(fig(fd->evidence, fd->nevidence, "runq_waits")->num == 19947);
+	f = fig(fd->evidence, fd->nevidence, "runq_wait_share");
+	assert_true(f->num > 0.919 && f->num < 0.920);
+	f = fig(fd->evidence, fd->nevidence, "mean_wait_us");
+	assert_true(f->num > 460 && f->num < 461);
+	assert_true(fig(fd->evidence, fd->nevidence, "vcpu_threads")->num == 1);
+	assert_true(fig(fd->evidence, fd->nevidence, "vcpus_pinned")->num == 0);
+	assert_string_equal(fig(fd->evidence, fd->nevidence, "affinity")->str, "5195:0-1");
+	assert_true(fig(fd->evidence, fd->nevidence, "vcpu_cpu_ms")->num == 802);
+	assert_non_null(strstr(fd->summary, "1 vCPU thread not pinned one to a CPU (5195:0-1)"));
+	assert_non_null(strstr(fd->summary, "47 migrations (4.7/s a vCPU)"));
+	assert_non_null(strstr(fd->summary, "9.18 s runnable but waiting for a CPU (92%"));
+	assert_non_null(strstr(fd->source, "se.nr_migrations"));
+	assert_non_null(strstr(fd->source, "Cpus_allowed_list"));
+	/* The remedy: taskset per vCPU thread, libvirt's cputune; not a QEMU option. */
+	assert_non_null(strstr(fd->remedy, "taskset -p -c 2 5195"));
+	assert_non_null(strstr(fd->remedy, "taskset -a -p -c OTHER_CPUS 4242"));
+	assert_non_null(strstr(fd->remedy, "QEMU has no option for it"));
+	assert_non_null(strstr(fd->remedy, "query-cpus-fast"));
+	assert_non_null(strstr(fd->remedy, "<cputune><vcpupin vcpu='0' cpuset='2'/>"));
+	assert_non_null(strstr(fd->remedy, "<emulatorpin cpuset='0-1'/></cputune>"));
+	assert_non_null(strstr(fd->remedy, "virsh vcpupin"));
+	assert_non_null(strstr(fd->remedy, "isolcpus=)."));
+	assert_null(strstr(fd->remedy, "cpu-pm"));
+	assert_null(strstr(fd->remedy, "-overcommit"));
+	/* The saving: the wait measured, a second at a time, and labelled an estimate. */
+	f = fig(fd->saving, fd->nsaving, "runq_wait_ms_per_s");
+	assert_non_null(f);
+	assert_true(f->num > 917.6 && f->num < 917.8);
+	assert_non_null(strstr(fd->saving_basis, "estimated as the measured time"));
+	assert_non_null(strstr(fd->saving_basis, "ready to run but waited"));
+	assert_non_null(strstr(fd->saving_basis, "steal time"));
+}
+
+static void test_unpinned_vcpu_thresholds(void **state)
+{
+	struct advice_vm vm = contended_vm();
+	struct advice_result res;
+
+	(void)state;
+	/* Wait share: 10% raises, just under does not (at 460 us a wait). */
+	vm.m.role_migrations[VM_ROLE_VCPU] = 0;
+	vm.m.role_cpu_ns[VM_ROLE_VCPU] = 9000000000ull;
+	vm.m.role_runq_wait_ns[VM_ROLE_VCPU] = 1000000000ull;
+	vm.m.role_runq_waits[VM_ROLE_VCPU] = 2000; /* 500 us a wait */
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_RAISED);
+	vm.m.role_runq_wait_ns[VM_ROLE_VCPU] = 999000000ull;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_PASSED);
+	assert_non_null(strstr(res.checks[PIN].reason, "not pinned (5195:0-1)"));
+	assert_non_null(strstr(res.checks[PIN].reason, "under 20"));
+
+	/*
+	 * A high share of short waits is hand-off latency, not contention:
+	 * tools/vmm alone on this host, unpinned (3.3 s: 1085 ms on-CPU, 200 ms
+	 * waiting in 18891 waits, 29 migrations).  Pinning would not change it.
+	 */
+	vm = contended_vm();
+	vm.m.seconds = 3.3;
+	vm.m.role_cpu_ns[VM_ROLE_VCPU] = 1085000000ull;
+	vm.m.role_runq_wait_ns[VM_ROLE_VCPU] = 200000000ull;
+	vm.m.role_runq_waits[VM_ROLE_VCPU] = 18891;
+	vm.m.role_migrations[VM_ROLE_VCPU] = 29;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_PASSED);
+	assert_non_null(strstr(res.checks[PIN].reason, "16% of their runnable time waiting"));
+	/* The mean wait at the threshold: raised. */
+	vm.m.role_runq_waits[VM_ROLE_VCPU] = 4000; /* 50 us */
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_RAISED);
+	vm.m.role_runq_waits[VM_ROLE_VCPU] = 4001;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_PASSED);
+
+	/* Migrations alone: 20 a second a vCPU raises (4 vCPUs, 10 s), 19.9 does not. */
+	vm = good_vm();
+	vm.cfg.pin.pinned = 0;
+	vm.m.role_migrations[VM_ROLE_VCPU] = 800;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_RAISED);
+	assert_non_null(strstr(res.findings[0].summary, "4 vCPU threads not pinned"));
+	assert_non_null(strstr(res.findings[0].summary, "800 migrations (20.0/s a vCPU)"));
+	vm.m.role_migrations[VM_ROLE_VCPU] = 796;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_PASSED);
+}
+
+static void test_unpinned_vcpu_pinned(void **state)
+{
+	struct advice_vm vm = contended_vm();
+	struct advice_result res;
+
+	(void)state;
+	/* Pinned one to a CPU: nothing, however long it waited. */
+	vm.cfg.pin.pinned = 1;
+	snprintf(vm.cfg.pin.affinity, sizeof(vm.cfg.pin.affinity), "5195:0");
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_PASSED);
+	assert_null(finding(&res, "vm.unpinned_vcpu"));
+	assert_non_null(strstr(res.checks[PIN].reason,
+			       "pinned: each vCPU thread to a CPU of its own (5195:0)"));
+	assert_non_null(strstr(res.checks[PIN].reason, "92% of their runnable time waiting"));
+
+	/* Two vCPUs pinned to the same CPU are not pinned one to a CPU. */
+	vm.m.role_threads[VM_ROLE_VCPU] = 2;
+	vm.cfg.pin.read = 2;
+	vm.cfg.pin.pinned = 0;
+	vm.cfg.pin.shared = 2;
+	snprintf(vm.cfg.pin.affinity, sizeof(vm.cfg.pin.affinity), "5195:3 5196:3");
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_RAISED);
+	assert_true(fig(res.findings[0].evidence, res.findings[0].nevidence, "vcpus_sharing_a_cpu")
+			    ->num == 2);
+	/* One of two pinned alone, the other not: judged. */
+	vm.cfg.pin.pinned = 1;
+	vm.cfg.pin.shared = 0;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_RAISED);
+}
+
+static void test_unpinned_vcpu_thin(void **state)
+{
+	struct advice_vm vm = contended_vm();
+	struct advice_result res;
+
+	(void)state;
+	vm.m.seconds = ADVICE_MIN_SECONDS - 0.1;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_THIN);
+	assert_null(finding(&res, "vm.unpinned_vcpu"));
+	assert_non_null(strstr(res.checks[PIN].reason, "needs at least 250 ms over 3 s"));
+	/* Too little vCPU run time (a nearly idle guest): thin, however long it waited. */
+	vm = contended_vm();
+	vm.m.role_cpu_ns[VM_ROLE_VCPU] = ADVICE_PIN_MIN_VCPU_NS - 1;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_THIN);
+	assert_non_null(strstr(res.checks[PIN].reason, "the vCPU threads ran 250 ms over 10.0 s"));
+	vm.m.role_cpu_ns[VM_ROLE_VCPU] = ADVICE_PIN_MIN_VCPU_NS;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_RAISED);
+	/* No vCPU thread at all (QEMU under TCG before its vCPU ran, say). */
+	vm.m.role_threads[VM_ROLE_VCPU] = 0;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_THIN);
+	assert_non_null(strstr(res.checks[PIN].reason, "no vCPU thread seen"));
+	/* The affinity never read. */
+	vm = contended_vm();
+	memset(&vm.cfg.pin, 0, sizeof(vm.cfg.pin));
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_THIN);
+	assert_non_null(strstr(res.checks[PIN].reason, "CPU affinity of the vCPU threads"));
+}
+
+static void test_unpinned_vcpu_no_sched_info(void **state)
+{
+	struct advice_vm vm = contended_vm();
+	struct advice_result res;
+	const struct advice_finding *fd;
+
+	(void)state;
+	/* A kernel without run-queue wait: the wait is unknown, not zero. */
+	vm.m.runq_wait_known = false;
+	vm.m.role_runq_wait_ns[VM_ROLE_VCPU] = vm.m.role_runq_waits[VM_ROLE_VCPU] = 0;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_PASSED);
+	assert_non_null(strstr(res.checks[PIN].reason, "run-queue wait unknown"));
+	/* Judged on migrations alone. */
+	vm.m.role_migrations[VM_ROLE_VCPU] = 500;
+	assert_int_equal(eval(&vm, 1, 0, &res, PIN)->status, ADVICE_RAISED);
+	fd = finding(&res, "vm.unpinned_vcpu");
+	assert_int_equal(fig(fd->evidence, fd->nevidence, "runq_wait_ms")->type, ADVICE_FIG_NULL);
+	assert_int_equal(fig(fd->evidence, fd->nevidence, "runq_wait_share")->type,
+			 ADVICE_FIG_NULL);
+	assert_int_equal(fd->nsaving, 0);
+	assert_non_null(strstr(fd->saving_basis, "not estimated"));
+	assert_null(strstr(fd->summary, "waiting"));
 }
 
 static void test_names_and_bounds(void **state)
@@ -427,6 +648,11 @@ int main(void)
 		cmocka_unit_test(test_hugetlbfs),
 		cmocka_unit_test(test_no_hugepages_thin),
 		cmocka_unit_test(test_cpu_topology),
+		cmocka_unit_test(test_unpinned_vcpu_waits),
+		cmocka_unit_test(test_unpinned_vcpu_thresholds),
+		cmocka_unit_test(test_unpinned_vcpu_pinned),
+		cmocka_unit_test(test_unpinned_vcpu_thin),
+		cmocka_unit_test(test_unpinned_vcpu_no_sched_info),
 		cmocka_unit_test(test_not_qemu),
 		cmocka_unit_test(test_names_and_bounds),
 	};

@@ -370,6 +370,19 @@ static void test_layer_raised(void **state)
 	/* The volume writer: passed. */
 	assert_int_equal(eval(cts, 2, 1, &res, LAYER)->status, ADVICE_PASSED);
 	assert_non_null(strstr(res.checks[LAYER].reason, "0% of 200.0 MiB"));
+	/* ... naming the volumes it writes to. */
+	assert_non_null(strstr(res.checks[LAYER].reason, "(200.0 MiB on volumes: /data)"));
+	cts[1].mounts.nvol = 2;
+	cts[1].mounts.vol[1] = cts[1].mounts.vol[0];
+	cts[1].mounts.vol[1].minor = 3;
+	snprintf(cts[1].mounts.vol[1].mountpoint, sizeof(cts[1].mounts.vol[1].mountpoint), "/logs");
+	cts[1].m.ndevs = 2;
+	cts[1].m.devs[0].wr_bytes = 150ull << 20;
+	cts[1].m.devs[1] = cts[1].m.devs[0];
+	cts[1].m.devs[1].minor = 3;
+	cts[1].m.devs[1].wr_bytes = 50ull << 20;
+	assert_int_equal(eval(cts, 2, 1, &res, LAYER)->status, ADVICE_PASSED);
+	assert_non_null(strstr(res.checks[LAYER].reason, "(200.0 MiB on volumes: /data,/logs)"));
 }
 
 static void test_layer_shared_device(void **state)

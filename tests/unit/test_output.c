@@ -770,8 +770,9 @@ static void test_vm_row(void **state)
 						    { "KVM_EXIT_HLT", 1 } };
 	static const struct out_count ports[] = { { "0x10", 10000 } };
 	static const struct out_vm_role roles[] = {
-		{ "vcpu", 1, 112000, 0, 0, 0, 0, 0 },
-		{ "iothread", 1, 48000, 0, 7500, 2500, 30720000, 10240000 },
+		{ "vcpu", 1, 112000, 0, 0, 0, 0, 0, 47, 9177000000, 19947 },
+		/* A kernel without run-queue wait per task: null. */
+		{ "iothread", 1, 48000, 0, 7500, 2500, 30720000, 10240000, 3, -1, -1 },
 	};
 	const struct out_vm vm = {
 		.pid = 4242,
@@ -824,10 +825,12 @@ static void test_vm_row(void **state)
 		"\"userspace_exits_by_reason\":{\"KVM_EXIT_IO\":10000,\"KVM_EXIT_HLT\":1},"
 		"\"pio_exits_by_port\":{\"0x10\":10000},\"mmio_exits_by_page\":{}},"
 		"\"threads\":[{\"role\":\"vcpu\",\"threads\":1,\"cpu_ns\":112000,\"guest_ns\":0,"
-		"\"read_ops\":0,\"write_ops\":0,\"read_bytes\":0,\"write_bytes\":0},"
+		"\"read_ops\":0,\"write_ops\":0,\"read_bytes\":0,\"write_bytes\":0,"
+		"\"migrations\":47,\"runq_wait_ns\":9177000000,\"runq_waits\":19947},"
 		"{\"role\":\"iothread\",\"threads\":1,\"cpu_ns\":48000,\"guest_ns\":0,"
 		"\"read_ops\":7500,\"write_ops\":2500,\"read_bytes\":30720000,"
-		"\"write_bytes\":10240000}],"
+		"\"write_bytes\":10240000,\"migrations\":3,\"runq_wait_ns\":null,"
+		"\"runq_waits\":null}],"
 		"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,\"cycles_per_packet\":null,"
 		"\"cycles_per_byte\":null,\"exits_per_io\":1.0001,\"host_cycles_per_io\":41.6}}\n");
 	assert_int_equal(run_with_input(JQ

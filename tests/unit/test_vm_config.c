@@ -423,6 +423,106 @@ static void test_read_huge_smaps_bounded(void **state)
 	assert_int_equal(cfg.ram_maps, 1);
 }
 
+static void test_cpulist(void **state)
+{
+	unsigned int n = 0;
+	int first = -1;
+
+	(void)state;
+	assert_int_equal(vm_cpulist_parse("0", &n, &first), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(first, 0);
+	assert_int_equal(vm_cpulist_parse("0-1", &n, &first), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(vm_cpulist_parse("8,2-3,10-11", &n, &first), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(first, 2);
+	assert_int_equal(vm_cpulist_parse("63", &n, &first), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(first, 63);
+	/* Not lists: empty, reversed, open ranges, junk, a trailing comma. */
+	assert_int_equal(vm_cpulist_parse("", &n, &first), -EINVAL);
+	assert_int_equal(vm_cpulist_parse("3-1", &n, &first), -EINVAL);
+	assert_int_equal(vm_cpulist_parse("1-", &n, &first), -EINVAL);
+	assert_int_equal(vm_cpulist_parse("-1", &n, &first), -EINVAL);
+	assert_int_equal(vm_cpulist_parse("0-1 ", &n, &first), -EINVAL);
+	assert_int_equal(vm_cpulist_parse("0,", &n, &first), -EINVAL);
+	assert_int_equal(vm_cpulist_parse("ff", &n, &first), -EINVAL);
+	assert_int_equal(vm_cpulist_parse("99999999999", &n, &first), -EINVAL);
+	assert_int_equal(vm_cpulist_parse(NULL, &n, &first), -EINVAL);
+}
+
+/* A thread's status file in the fake procfs, with its Cpus_allowed_list. */
+static void fake_status(const char *root, int pid, unsigned int tid, const char *list)
+{
+	char rel[64], text[256];
+
+	snprintf(rel, sizeof(rel), "%d/task/%u", pid, tid);
+	mkdir_at(root, rel);
+	snprintf(rel, sizeof(rel), "%d/task/%u/status", pid, tid);
+	snprintf(text, sizeof(text),
+		 "Name:\tCPU 0/KVM\nCpus_allowed:\t3\nCpus_allowed_list:\t%s\n"
+		 "Mems_allowed_list:\t0\n",
+		 list);
+	write_str_at(root, rel, text);
+}
+
+static void test_vcpu_pinning(void **state)
+{
+	const char *root = *state;
+	const uint32_t tids[] = { 101, 102, 103, 104, 105 };
+
+	mkdir_at(root, "100");
+	mkdir_at(root, "100/task");
+	fake_status(root, 100, 101, "2");
+	fake_status(root, 100, 102, "3");
+	fake_status(root, 100, 103, "0-1");
+	fake_status(root, 100, 104, "3");
+	/* 105: gone, skipped. */
+
+	/* Each pinned alone. */
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(vm_config_read_vcpu_pinning(root, 100, tids, 2, &cfg), 2);
+	assert_int_equal(cfg.pin.read, 2);
+	assert_int_equal(cfg.pin.pinned, 2);
+	assert_int_equal(cfg.pin.shared, 0);
+	assert_int_equal(cfg.pin.first_tid, 101);
+	assert_string_equal(cfg.pin.affinity, "101:2 102:3");
+	/* One unpinned, two on the same CPU, one gone. */
+	assert_int_equal(vm_config_read_vcpu_pinning(root, 100, tids, 5, &cfg), 4);
+	assert_int_equal(cfg.pin.read, 4);
+	assert_int_equal(cfg.pin.pinned, 1);
+	assert_int_equal(cfg.pin.shared, 2);
+	assert_string_equal(cfg.pin.affinity, "101:2 102:3 103:0-1 104:3");
+	/* None left: nothing read, and the old figures replaced. */
+	assert_int_equal(vm_config_read_vcpu_pinning(root, 100, tids + 4, 1, &cfg), 0);
+	assert_int_equal(cfg.pin.read, 0);
+	assert_string_equal(cfg.pin.affinity, "");
+	assert_int_equal(vm_config_read_vcpu_pinning(root, 100, NULL, 0, &cfg), 0);
+	assert_int_equal(vm_config_read_vcpu_pinning(root, 100, NULL, 1, &cfg), -EINVAL);
+	assert_int_equal(vm_config_read_vcpu_pinning(root, 0, tids, 1, &cfg), -EINVAL);
+}
+
+static void test_vcpu_pinning_list_cut(void **state)
+{
+	const char *root = *state;
+	uint32_t tids[40];
+
+	mkdir_at(root, "200");
+	mkdir_at(root, "200/task");
+	for (unsigned int i = 0; i < 40; i++) {
+		tids[i] = 2000 + i;
+		fake_status(root, 200, tids[i], "0-63");
+	}
+	assert_int_equal(vm_config_read_vcpu_pinning(root, 200, tids, 40, &cfg), 40);
+	assert_int_equal(cfg.pin.pinned, 0);
+	/* As many as fit, then "...". */
+	assert_true(strlen(cfg.pin.affinity) < sizeof(cfg.pin.affinity));
+	assert_int_equal(strncmp(cfg.pin.affinity, "2000:0-63 2001:0-63 ", 20), 0);
+	assert_non_null(strstr(cfg.pin.affinity, " ..."));
+	assert_string_equal(strstr(cfg.pin.affinity, "..."), "...");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +538,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_fake_procfs, tmpdir_setup,
 						tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_huge_smaps_bounded, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test(test_cpulist),
+		cmocka_unit_test_setup_teardown(test_vcpu_pinning, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_vcpu_pinning_list_cut, tmpdir_setup,
 						tmpdir_teardown),
 	};
 
