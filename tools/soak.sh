@@ -9,16 +9,32 @@
 # table entries it holds, lost events and failed map updates so far.  At
 # the end: the same totals from the run's last self line, the churned
 # cgroups whose summary is not exact, and fio's IOPS against an untraced
-# run of BASE_SECONDS (120) just before.  Prints figures; fails only when
-# something it drives fails, never on a number.
+# run of BASE_SECONDS (120) just before.  Prints figures; fails when
+# something it drives fails, and on one number: iotrace's resident memory
+# may grow by at most RSS_GROWTH_MAX_KIB (2048) after the first
+# WARMUP_MINUTES (5).
 #
-#   SOAK_MINUTES=30 BASE_SECONDS=120 CHURN_EVERY=2 bash tools/soak.sh [BUILD_DIR]
+# Why 2 MiB: what still grows after the warm-up is the removed cgroups
+# kept for their summary lines, about 1.2 KB each in the workload table
+# (docs/design.md "Removed cgroups") and 1.6 KB of RSS each as measured
+# with the index and the allocator's share: 750 of them in 25 minutes at
+# one every 2 s, 1.2 MiB.  Memory that grows with the run, such as the
+# 8-9 KB per removed cgroup of before, fails it (6-7 MiB in 25 minutes).
+# Cgroups that other tests make beside the soak count too: the end says
+# how many workloads came after the warm-up.
+#
+#   SOAK_MINUTES=30 BASE_SECONDS=120 CHURN_EVERY=2 WARMUP_MINUTES=5 \
+#   RSS_GROWTH_MAX_KIB=2048 bash tools/soak.sh [BUILD_DIR]
+#
+# A shorter try: SOAK_MINUTES=10 BASE_SECONDS=30 bash tools/soak.sh build
 set -euo pipefail
 
 build=$(cd "${1:-build}" && pwd)
 minutes=${SOAK_MINUTES:-30}
 base_s=${BASE_SECONDS:-120}
 churn_every=${CHURN_EVERY:-2}
+warmup=${WARMUP_MINUTES:-5}
+rss_max_kib=${RSS_GROWTH_MAX_KIB:-2048}
 iotrace=$build/iotrace
 iogen=$build/tools/iogen
 
@@ -115,13 +131,23 @@ kernel_entries() {
 
 printf '%6s %10s %10s %10s %10s %8s\n' minute rss_kib blk_stats cpu_stats churned records
 start=$(date +%s)
+# RSS, churned cgroups and lines written at the end of the warm-up, and the most RSS since.
+rss_warm="" churn_warm="" rec_warm="" rss_peak=0
 for ((m = 1; m <= minutes; m++)); do
 	while (($(date +%s) < start + m * 60)) && kill -0 "$fio_pid" 2>/dev/null; do
 		sleep 1
 	done
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$rec_pid/status" 2>/dev/null || echo "?")
+	churned=$(wc -l <"$work/churn.list")
+	records=$(wc -l <"$out")
 	printf '%6d %10s %10s %10s %10s %8s\n' "$m" "$rss" "$(kernel_entries blk_stats)" \
-		"$(kernel_entries cpu_stats)" "$(wc -l <"$work/churn.list")" "$(wc -l <"$out")"
+		"$(kernel_entries cpu_stats)" "$churned" "$records"
+	[[ $rss =~ ^[0-9]+$ ]] || continue
+	if ((m == warmup)); then
+		rss_warm=$rss churn_warm=$churned rec_warm=$records rss_peak=$rss
+	elif ((m > warmup && rss > rss_peak)); then
+		rss_peak=$rss
+	fi
 done
 wait "$fio_pid" || { echo "soak: fio failed" >&2; exit 1; }
 traced_iops=$(iops_of "$work/traced.json")
@@ -147,3 +173,30 @@ echo "soak: cgroups_untracked $(jq -r .cgroups_untracked <<<"$self"), inflight_a
 echo "soak: iotrace's BPF run time $(jq -r '.bpf.cpu_pct' <<<"$self")% of a CPU"
 awk -v b="$base_iops" -v t="$traced_iops" \
 	'BEGIN { printf "soak: fio %d IOPS traced vs %d untraced: %.2f%%\n", t, b, b ? 100 * t / b : 0 }'
+
+if ((minutes <= warmup)); then
+	echo "soak: RSS not checked: ${minutes} min is no longer than the ${warmup}-min warm-up"
+	exit 0
+fi
+[[ -n $rss_warm ]] || { echo "soak: FAIL: no RSS reading at minute ${warmup}" >&2; exit 1; }
+grown=$((rss_peak - rss_warm))
+churned=$(($(wc -l <"$work/churn.list") - churn_warm))
+# Workloads first seen after the warm-up: the churned ones, and any other
+# cgroup of the host (tests run beside the soak add theirs).
+cgroup_ids() {
+	jq -nR -r 'inputs | (try fromjson catch null) | objects
+		| select(.type == "interval" and .workload.kind != "vm") | .workload.cgroup_id'
+}
+head -n "$rec_warm" "$out" | cgroup_ids | sort -u >"$work/ids.warm"
+tail -n +$((rec_warm + 1)) "$out" | cgroup_ids | sort -u >"$work/ids.after"
+new_wl=$(comm -13 "$work/ids.warm" "$work/ids.after" | wc -l)
+awk -v w="$rss_warm" -v p="$rss_peak" -v g="$grown" -v c="$churned" -v n="$new_wl" \
+	-v m=$((minutes - warmup)) -v warm="$warmup" -v max="$rss_max_kib" 'BEGIN {
+	printf "soak: RSS %d KiB at minute %d, at most %d KiB after: %+d KiB in %d min, " \
+		"%d new workloads (%d churned): %.0f B each; bound %d KiB\n",
+		w, warm, p, g, m, n, c, n ? g * 1024 / n : 0, max }'
+if ((grown > rss_max_kib)); then
+	echo "soak: FAIL: iotrace's RSS grew ${grown} KiB after the warm-up, more than ${rss_max_kib} KiB" \
+		"(${new_wl} new workloads: are other tests running beside the soak?)" >&2
+	exit 1
+fi

@@ -816,6 +816,7 @@ static void prune_entries(struct collector *c, struct wl_table *t, const uint64_
 static void prune_gone(struct collector *c, struct wl_table *t)
 {
 	uint64_t *ids = NULL, *grown;
+	char path[WL_PATH_MAX];
 	size_t n = 0, cap = 0, unknown = 0;
 	struct wl_entry *e;
 
@@ -860,8 +861,8 @@ static void prune_gone(struct collector *c, struct wl_table *t)
 		if (!e)
 			continue;
 		/* Its name outlives the cache entry, should it be asked for later. */
-		if (!e->path_known &&
-		    cgfs_cache_lookup(c->cgfs, e->id, e->path, sizeof(e->path)) == 0)
+		if (!e->path_known && cgfs_cache_lookup(c->cgfs, e->id, path, sizeof(path)) == 0 &&
+		    wl_entry_set_path(e, path) == 0)
 			e->path_known = true;
 		cgfs_cache_forget(c->cgfs, e->id);
 		wl_table_pruned(t, e);

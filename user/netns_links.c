@@ -310,9 +310,9 @@ static size_t pick_due(struct netns_links *nl, struct wl_table *t, uint64_t now_
 
 	for (k = 0; k < t->cap && ndue < NETNS_LINKS_PER_READ; k++) {
 		i = (nl->cursor + k) % t->cap;
-		e = &t->slots[i];
+		e = t->slots[i].e;
 		w = &nl->watch[i];
-		if (!e->used)
+		if (!e)
 			continue;
 		if (w->id != e->id) {
 			memset(w, 0, sizeof(*w));
@@ -354,11 +354,21 @@ int netns_links_sync(struct netns_links *nl, struct wl_table *t, uint64_t now_ns
 	if (nl->cgroup_root_fd < 0 || !t->cap)
 		return 0;
 	if (nl->nwatch != t->cap) {
-		free(nl->watch);
-		nl->watch = calloc(t->cap, sizeof(*nl->watch));
-		nl->nwatch = nl->watch ? t->cap : 0;
-		if (!nl->watch)
+		struct netns_watch *watch = calloc(t->cap, sizeof(*watch));
+
+		if (!watch)
 			return -ENOMEM;
+		/* The table's index grew: each cgroup's watch goes to its new slot. */
+		for (i = 0; i < nl->nwatch; i++) {
+			size_t slot = wl_table_slot(t, nl->watch[i].id);
+
+			if (nl->watch[i].id && slot < t->cap)
+				watch[slot] = nl->watch[i];
+		}
+		free(nl->watch);
+		nl->watch = watch;
+		nl->nwatch = t->cap;
+		nl->cursor %= t->cap;
 	}
 	ndue = pick_due(nl, t, now_ns, due);
 	/* List the veths once, and only when some cgroup has a namespace of its own. */

@@ -65,32 +65,34 @@ static int cgroup_path_of(struct session *s, uint64_t id, char *path, size_t len
 /* Name a workload once: path from the cgroup tree, then runtime and name. */
 void session_identify(struct session *s, struct wl_entry *e, bool *refreshed)
 {
+	struct wl_class cls = { 0 };
+	char path[WL_PATH_MAX];
+
 	if (e->named)
 		return;
+	/* Named in cls, then kept in e at the length of each name (wl_entry_set_class). */
 	if (e->id == IOTRACE_UNATTRIBUTED_ID) {
-		e->cls.kind = WL_KIND_HOST;
-		e->cls.runtime = NULL;
-		snprintf(e->cls.name, sizeof(e->cls.name), "unattributed");
-		e->named = true;
-		return;
-	}
-	/* A cgroup pruned before it was named: the collector kept its path. */
-	if (e->path_known || cgroup_path_of(s, e->id, e->path, sizeof(e->path), refreshed) == 0) {
-		e->path_known = true;
-		wl_classify(e->path, &e->cls);
+		cls.kind = WL_KIND_HOST;
+		snprintf(cls.name, sizeof(cls.name), "unattributed");
+	} else if (e->path_known || cgroup_path_of(s, e->id, path, sizeof(path), refreshed) == 0) {
+		/* A cgroup pruned before it was named: the collector kept its path. */
+		if (!e->path_known) {
+			if (wl_entry_set_path(e, path))
+				return; /* out of memory: tried again at its next row */
+			e->path_known = true;
+		}
+		wl_classify(e->path, &cls);
 		/* The daemon's own answer first: its --data-root may be anywhere. */
-		if (e->cls.runtime && !strcmp(e->cls.runtime, "docker") &&
-		    docker_name_from_api(&e->cls))
-			wl_name_from_runtime(&e->cls, DOCKER_ROOT);
+		if (cls.runtime && !strcmp(cls.runtime, "docker") && docker_name_from_api(&cls))
+			wl_name_from_runtime(&cls, DOCKER_ROOT);
 	} else {
 		/* Gone before we could see it: still reported, by id. */
-		e->cls.kind = WL_KIND_CGROUP;
-		e->cls.runtime = NULL;
-		e->cls.container_id[0] = '\0';
-		snprintf(e->cls.name, sizeof(e->cls.name), "cgroup-%llu",
-			 (unsigned long long)e->id);
+		cls.kind = WL_KIND_CGROUP;
+		snprintf(cls.name, sizeof(cls.name), "cgroup-%llu", (unsigned long long)e->id);
 	}
-	e->named = true;
+	/* Out of memory: unnamed still, tried again at its next row too. */
+	if (wl_entry_set_class(e, &cls) == 0)
+		e->named = true;
 }
 
 /*

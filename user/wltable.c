@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Workload table: open addressing (linear probing), bounded by `limit`;
- * workloads whose cgroup is gone are dropped, oldest first, when it nears
- * the limit.
+ * Workload table: an index by id with open addressing (linear probing),
+ * growing with use, over entries allocated one by one; bounded by `limit`;
+ * workloads whose cgroup is gone are kept small, and dropped, oldest
+ * first, when it nears the limit.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -67,21 +68,52 @@ uint64_t wl_counters_packets(const struct wl_counters *c)
 	return sat_add(c->tx_packets, c->rx_packets);
 }
 
-int wl_table_init(struct wl_table *t, size_t limit)
+/* The index's first size: a run with a few workloads needs no more. */
+#define WL_MIN_CAP 64
+
+/* Twice the limit, so that the index is at most half full. */
+static size_t max_cap(size_t limit)
 {
 	size_t cap = 16;
+
+	while (cap < limit * 2)
+		cap <<= 1;
+	return cap;
+}
+
+int wl_table_init(struct wl_table *t, size_t limit)
+{
+	size_t cap;
 
 	memset(t, 0, sizeof(*t));
 	if (!limit)
 		return -EINVAL;
-	while (cap < limit * 2)
-		cap <<= 1;
+	cap = max_cap(limit) < WL_MIN_CAP ? max_cap(limit) : WL_MIN_CAP;
 	t->slots = calloc(cap, sizeof(*t->slots));
 	if (!t->slots)
 		return -ENOMEM;
 	t->cap = cap;
 	t->limit = limit;
 	return 0;
+}
+
+/* An empty name, shared: most workloads have no container id. */
+static const char no_name[] = "";
+
+static void free_name(const char *s)
+{
+	if (s != no_name)
+		free((char *)s);
+}
+
+static void entry_free(struct wl_entry *e)
+{
+	free(e->last);
+	free(e->devs);
+	free(e->path);
+	free_name(e->cls.container_id);
+	free_name(e->cls.name);
+	free(e);
 }
 
 void wl_table_free(struct wl_table *t)
@@ -91,7 +123,7 @@ void wl_table_free(struct wl_table *t)
 	if (t->slots) {
 		wl_table_for_each(t, e)
 		{
-			free(e->devs);
+			entry_free(e);
 		}
 	}
 	free(t->slots);
@@ -109,38 +141,113 @@ static size_t hash_id(uint64_t id)
 	return (size_t)id;
 }
 
-static struct wl_entry *probe(struct wl_table *t, uint64_t id)
+/* The slot of id, or the free slot where it would go. */
+static size_t probe(const struct wl_slot *slots, size_t cap, uint64_t id)
 {
-	size_t i = hash_id(id) & (t->cap - 1);
+	size_t i = hash_id(id) & (cap - 1);
 
 	/* The load factor stays <= 1/2, so an empty slot is always reached. */
-	while (t->slots[i].used && t->slots[i].id != id)
-		i = (i + 1) & (t->cap - 1);
-	return &t->slots[i];
+	while (slots[i].e && slots[i].id != id)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+size_t wl_table_slot(const struct wl_table *t, uint64_t id)
+{
+	size_t i = probe(t->slots, t->cap, id);
+
+	return t->slots[i].e ? i : t->cap;
 }
 
 struct wl_entry *wl_table_find(struct wl_table *t, uint64_t id)
 {
-	struct wl_entry *e = probe(t, id);
+	return t->slots[probe(t->slots, t->cap, id)].e;
+}
 
-	return e->used ? e : NULL;
+/* Double the index; the entries stay where they are. */
+static int grow(struct wl_table *t)
+{
+	size_t cap = t->cap * 2;
+	struct wl_slot *slots = calloc(cap, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].e)
+			slots[probe(slots, cap, t->slots[i].id)] = t->slots[i];
+	free(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+	return 0;
 }
 
 struct wl_entry *wl_table_get(struct wl_table *t, uint64_t id)
 {
-	struct wl_entry *e = probe(t, id);
+	size_t i = probe(t->slots, t->cap, id);
+	struct wl_entry *e = t->slots[i].e;
 
-	if (e->used)
+	if (e)
 		return e;
-	if (t->n >= t->limit) {
-		t->overflow++;
-		return NULL;
+	if (t->n >= t->limit)
+		goto refuse;
+	/* At most half full: max_cap() leaves room for the limit. */
+	if ((t->n + 1) * 2 > t->cap) {
+		if (grow(t))
+			goto refuse;
+		i = probe(t->slots, t->cap, id);
 	}
-	memset(e, 0, sizeof(*e));
-	e->used = true;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		goto refuse;
 	e->id = id;
+	e->cls.container_id = no_name;
+	e->cls.name = no_name;
+	t->slots[i].id = id;
+	t->slots[i].e = e;
 	t->n++;
 	return e;
+refuse:
+	t->overflow++;
+	return NULL;
+}
+
+int wl_entry_set_path(struct wl_entry *e, const char *path)
+{
+	char *dup = NULL;
+
+	if (path) {
+		dup = strdup(path);
+		if (!dup)
+			return -ENOMEM;
+	}
+	free(e->path);
+	e->path = dup;
+	return 0;
+}
+
+/* A copy of the string in an array of size n; the shared no_name when empty. */
+static const char *dup_name(const char *s, size_t n)
+{
+	return *s ? strndup(s, n - 1) : no_name;
+}
+
+int wl_entry_set_class(struct wl_entry *e, const struct wl_class *cls)
+{
+	const char *id = dup_name(cls->container_id, sizeof(cls->container_id));
+	const char *name = dup_name(cls->name, sizeof(cls->name));
+
+	if (!id || !name) {
+		free_name(id);
+		free_name(name);
+		return -ENOMEM;
+	}
+	free_name(e->cls.container_id);
+	free_name(e->cls.name);
+	e->cls.kind = cls->kind;
+	e->cls.runtime = cls->runtime;
+	e->cls.container_id = id;
+	e->cls.name = name;
+	return 0;
 }
 
 void wl_table_begin(struct wl_table *t)
@@ -165,12 +272,15 @@ static int feed(struct wl_table *t, uint64_t id, const struct wl_counters *cur, 
 
 	if (!e)
 		return -ENOSPC;
+	/* New, or pruned: last readings of zero.  No memory: nothing recorded yet. */
+	if (!e->last && !(e->last = calloc(1, sizeof(*e->last))))
+		return -ENOMEM;
 	memcpy((char *)&c + off, (const char *)cur + off, len);
-	memcpy((char *)&l + off, (const char *)&e->last + off, len);
+	memcpy((char *)&l + off, (const char *)e->last + off, len);
 	wl_counters_delta(&c, &l, &d);
 	memcpy((char *)&e->delta + off, (const char *)&d + off, len);
 	wl_counters_add(&e->total, &d);
-	memcpy((char *)&e->last + off, (const char *)cur + off, len);
+	memcpy((char *)e->last + off, (const char *)cur + off, len);
 	e->in_kernel = true;
 	e->gone = false;
 	return 0;
@@ -231,6 +341,22 @@ const struct wl_dev *wl_entry_dev(const struct wl_entry *e, uint32_t major, uint
 	return i < e->ndevs ? &e->devs[i] : NULL;
 }
 
+/* Room for one more device: double the list, up to WL_MAX_DEVS. */
+static int grow_devs(struct wl_entry *e)
+{
+	size_t cap = e->devs_cap ? 2 * (size_t)e->devs_cap : 1;
+	struct wl_dev *devs;
+
+	if (cap > WL_MAX_DEVS)
+		cap = WL_MAX_DEVS;
+	devs = realloc(e->devs, cap * sizeof(*devs));
+	if (!devs)
+		return -ENOMEM;
+	e->devs = devs;
+	e->devs_cap = (uint8_t)cap;
+	return 0;
+}
+
 int wl_table_feed_blk_dev(struct wl_table *t, uint64_t id, uint32_t major, uint32_t minor,
 			  const struct iotrace_blk_dev_stats *b)
 {
@@ -250,12 +376,10 @@ int wl_table_feed_blk_dev(struct wl_table *t, uint64_t id, uint32_t major, uint3
 	if (i < e->ndevs) {
 		d = &e->devs[i];
 	} else {
-		if (!e->devs)
-			e->devs = calloc(WL_MAX_DEVS, sizeof(*e->devs));
-		if (!e->devs || e->ndevs == WL_MAX_DEVS) {
+		if (e->ndevs == WL_MAX_DEVS || (e->ndevs == e->devs_cap && grow_devs(e))) {
 			e->devs_untracked++;
 			t->devs_untracked++;
-			return e->devs ? -ENOSPC : -ENOMEM;
+			return e->ndevs == WL_MAX_DEVS ? -ENOSPC : -ENOMEM;
 		}
 		d = &e->devs[e->ndevs++];
 		memset(d, 0, sizeof(*d));
@@ -296,9 +420,20 @@ void wl_table_end(struct wl_table *t)
 
 void wl_table_pruned(struct wl_table *t, struct wl_entry *e)
 {
-	memset(&e->last, 0, sizeof(e->last));
+	struct wl_dev *devs;
+
+	free(e->last);
+	e->last = NULL;
 	for (size_t i = 0; i < e->ndevs; i++)
 		memset(&e->devs[i].last, 0, sizeof(e->devs[i].last));
+	/* Kept for its summary, perhaps for hours: no spare room.  Failing, it keeps some. */
+	if (e->ndevs && e->ndevs < e->devs_cap) {
+		devs = realloc(e->devs, e->ndevs * sizeof(*devs));
+		if (devs) {
+			e->devs = devs;
+			e->devs_cap = (uint8_t)e->ndevs;
+		}
+	}
 	e->in_kernel = false;
 	e->gone = true;
 	e->gone_seq = ++t->gone_seq;
@@ -306,18 +441,18 @@ void wl_table_pruned(struct wl_table *t, struct wl_entry *e)
 
 void wl_table_remove(struct wl_table *t, struct wl_entry *e)
 {
-	size_t i = (size_t)(e - t->slots), j, k;
+	size_t i = probe(t->slots, t->cap, e->id), j, k;
 	const size_t mask = t->cap - 1;
 
-	free(e->devs);
-	/* Shift back the entries of the probe run that would lose their way. */
-	for (j = (i + 1) & mask; t->slots[j].used; j = (j + 1) & mask) {
+	entry_free(e);
+	/* Shift back the slots of the probe run that would lose their way. */
+	for (j = (i + 1) & mask; t->slots[j].e; j = (j + 1) & mask) {
 		bool stays;
 
 		k = hash_id(t->slots[j].id) & mask;
 		stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
 		if (!stays) {
-			t->slots[i] = t->slots[j]; /* its device list goes with it */
+			t->slots[i] = t->slots[j];
 			i = j;
 		}
 	}

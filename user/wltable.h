@@ -52,24 +52,36 @@ struct wl_dev {
 	struct wl_dev_counters last, delta, total; /* as for wl_entry */
 };
 
+/* Longest cgroup path kept, with its NUL (longer ones: unknown path). */
+#define WL_PATH_MAX 512
+
+/*
+ * A workload's names, as struct wl_class gives them, each string allocated
+ * to its length by wl_entry_set_class(): a table of removed workloads kept
+ * for their summary lines holds mostly names, and wl_class's arrays are
+ * mostly empty.
+ */
+struct wl_names {
+	enum wl_kind kind;
+	const char *runtime; /* static string: "docker", ... or NULL */
+	const char *container_id; /* "" when none */
+	const char *name; /* "" until named */
+};
+
+/*
+ * One workload, allocated on its own: pointers to it stay valid until it is
+ * removed, whatever else the table does.  A removed cgroup's workload is
+ * kept for its summary line (docs/design.md "Removed cgroups"), so the
+ * parts only a live one needs are allocated apart and let go of when it is
+ * pruned: its last kernel readings (zero then), and the spare room of its
+ * device list.
+ */
 struct wl_entry {
 	uint64_t id;
-	bool used;
 	bool active; /* non-zero delta in the current interval */
 	bool ever_active; /* non-zero delta in some interval of the run */
 	bool named; /* identity resolved */
 	bool path_known;
-	struct wl_counters last, delta, total;
-	struct wl_class cls;
-	char path[512];
-	/*
-	 * Devices in the order first seen, never removed: WL_MAX_DEVS, allocated
-	 * at the first one (most entries never do block I/O, and the table has
-	 * twice the workload limit of slots).
-	 */
-	struct wl_dev *devs;
-	size_t ndevs;
-	uint64_t devs_untracked; /* feeds refused: list full or no memory */
 	/*
 	 * The kernel tables and the cgroup's life (the collector's bookkeeping,
 	 * docs/design.md "Removed cgroups"): in_kernel is set by every feed and
@@ -78,18 +90,43 @@ struct wl_entry {
 	 */
 	bool in_kernel; /* fed from a kernel table since the last prune */
 	bool gone; /* cgroup removed, its kernel entries deleted (pruned) */
+	uint8_t devs_cap; /* room in devs */
+	struct wl_counters delta, total;
+	struct wl_counters *last; /* the last kernel readings; NULL: all zero */
+	struct wl_names cls;
+	char *path; /* relative to the cgroup2 mount; NULL: none yet */
+	/*
+	 * Devices in the order first seen, never removed, at most WL_MAX_DEVS.
+	 * The list grows as devices come (most workloads use one or none), and
+	 * is cut to its length when the workload is pruned: a pointer to a
+	 * device is valid until the workload's next new device or its prune.
+	 */
+	struct wl_dev *devs;
+	size_t ndevs;
+	uint64_t devs_untracked; /* feeds refused: list full or no memory */
 	uint64_t gone_seq; /* order of the last prune, for eviction */
 	uint64_t absent_read; /* collector read that first found the cgroup gone; 0: none */
 	uint64_t next_check; /* collector read of the next existence check */
 	uint64_t walk_mark; /* cgroup tree walks done before its first read, + 1 */
 };
 
+/* A slot of the table's index: the id there and its entry, NULL when free. */
+struct wl_slot {
+	uint64_t id;
+	struct wl_entry *e;
+};
+
 struct wl_table {
-	struct wl_entry *slots;
-	size_t cap; /* power of two, twice the workload limit */
+	/*
+	 * Open addressing (linear probing) on ids, at most half full: it
+	 * doubles as workloads come, up to twice the limit, so a run that
+	 * sees few workloads keeps a small index.
+	 */
+	struct wl_slot *slots;
+	size_t cap; /* power of two */
 	size_t limit; /* most workloads tracked */
 	size_t n;
-	size_t overflow; /* ids refused because the table was at its limit */
+	size_t overflow; /* ids refused: the table at its limit, or no memory */
 	uint64_t devs_untracked; /* device feeds refused, over all entries */
 	uint64_t gone_seq; /* prunes so far */
 	uint64_t evicted; /* gone workloads dropped to make room (wl_table_evict_gone) */
@@ -98,9 +135,23 @@ struct wl_table {
 int wl_table_init(struct wl_table *t, size_t limit);
 void wl_table_free(struct wl_table *t);
 
-/* The entry of id, created if there is room; NULL (and overflow++) if not. */
+/*
+ * The entry of id, created if there is room (and memory); NULL (and
+ * overflow++) if not.  Creating one may grow the index: slot numbers
+ * change then (t->cap with them), entry pointers do not.
+ */
 struct wl_entry *wl_table_get(struct wl_table *t, uint64_t id);
 struct wl_entry *wl_table_find(struct wl_table *t, uint64_t id);
+
+/* The slot of id in t->slots, or t->cap when id is not in the table. */
+size_t wl_table_slot(const struct wl_table *t, uint64_t id);
+
+/*
+ * Set e's path (NULL: none) or names to a copy of exactly their length;
+ * path_known and named are the caller's.  0, or -ENOMEM and e unchanged.
+ */
+int wl_entry_set_path(struct wl_entry *e, const char *path);
+int wl_entry_set_class(struct wl_entry *e, const struct wl_class *cls);
 
 /* Start an interval: clear every delta and the active marks. */
 void wl_table_begin(struct wl_table *t);
@@ -109,6 +160,8 @@ void wl_table_begin(struct wl_table *t);
  * Record id's cumulative kernel counters for this read: computes the delta
  * against the last read and adds it to the run total.  The cpu, block and
  * network parts come from different maps, so each is fed separately.
+ * -ENOSPC: no room for id; -ENOMEM: nothing recorded, the next read counts
+ * it.
  */
 int wl_table_feed_cpu(struct wl_table *t, uint64_t id, uint64_t cpu_ns, uint64_t cpu_cycles);
 int wl_table_feed_blk(struct wl_table *t, uint64_t id, const struct iotrace_blk_stats *b);
@@ -117,9 +170,9 @@ int wl_table_feed_net(struct wl_table *t, uint64_t id, const struct iotrace_net_
 /*
  * Record id's cumulative counters on device major:minor, with the same
  * delta and reset rules.  -ENOSPC when the table has no room for id, or
- * id's device list is full (-ENOMEM: cannot allocate it): then counted in devs_untracked (of the entry
- * and of the table) at each refusal, so one device left out counts once per
- * interval.
+ * id's device list is full (-ENOMEM: cannot grow it): then counted in
+ * devs_untracked (of the entry and of the table) at each refusal, so one
+ * device left out counts once per interval.
  */
 int wl_table_feed_blk_dev(struct wl_table *t, uint64_t id, uint32_t major, uint32_t minor,
 			  const struct iotrace_blk_dev_stats *b);
@@ -133,13 +186,15 @@ void wl_table_end(struct wl_table *t);
 /*
  * e's kernel entries were deleted after their last figures were fed: its
  * last readings become zero (a kernel entry re-created later is all new,
- * whatever its values), and it is gone (evictable) until fed again.
+ * whatever its values), and it is gone (evictable) until fed again.  It
+ * keeps what its summary line needs, no more: its last readings are freed
+ * (a feed allocates them again) and its device list cut to its length.
  */
 void wl_table_pruned(struct wl_table *t, struct wl_entry *e);
 
 /*
- * Remove e from the table (and free its device list).  Other entries may
- * move to another slot: pointers into the table are invalid afterwards.
+ * Remove e from the table and free it.  Other entries may move to another
+ * slot; pointers to them stay valid.
  */
 void wl_table_remove(struct wl_table *t, struct wl_entry *e);
 
@@ -152,8 +207,10 @@ void wl_table_remove(struct wl_table *t, struct wl_entry *e);
  */
 size_t wl_table_evict_gone(struct wl_table *t);
 
-#define wl_table_for_each(t, e)                                    \
-	for ((e) = (t)->slots; (e) < (t)->slots + (t)->cap; (e)++) \
-		if ((e)->used)
+/* Every entry, in slot order; the loop must not add nor remove any. */
+#define wl_table_for_each(t, e)                                                             \
+	for (const struct wl_slot *wl_slot_ = (t)->slots; wl_slot_ < (t)->slots + (t)->cap; \
+	     wl_slot_++)                                                                    \
+		if (((e) = wl_slot_->e) != NULL)
 
 #endif

@@ -404,7 +404,7 @@ static bool was_entered(const struct entered *e, uint64_t id)
 static struct wl_entry *add_cgroup(struct wl_table *t, const char *root, int i, bool named)
 {
 	struct wl_entry *e = wl_table_get(t, 1000 + i);
-	char rel[64], pid[32];
+	char rel[64], pid[32], path[32];
 
 	assert_non_null(e);
 	snprintf(rel, sizeof(rel), "cg%d", i);
@@ -414,7 +414,8 @@ static struct wl_entry *add_cgroup(struct wl_table *t, const char *root, int i, 
 	write_str_at(root, rel, pid);
 	e->active = true;
 	e->path_known = named;
-	snprintf(e->path, sizeof(e->path), "/cg%d", i);
+	snprintf(path, sizeof(path), "/cg%d", i);
+	assert_int_equal(wl_entry_set_path(e, path), 0);
 	return e;
 }
 

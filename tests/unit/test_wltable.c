@@ -347,8 +347,7 @@ static void test_pruned_then_recreated(void **state)
 	assert_true(e->gone);
 	assert_false(e->in_kernel);
 	assert_int_equal(e->gone_seq, 1);
-	assert_int_equal(e->last.rd_ops, 0);
-	assert_int_equal(e->last.cpu_ns, 0);
+	assert_null(e->last); /* all zero */
 	assert_int_equal(e->devs[0].last.rd_ops, 0);
 	assert_int_equal(e->total.rd_ops, 10);
 
@@ -518,6 +517,321 @@ static void test_recreated_not_evicted(void **state)
 	wl_table_free(&t);
 }
 
+/* A live workload with a bit of everything: cpu, block, three devices, network, names. */
+static struct wl_entry *feed_full(struct wl_table *t, uint64_t id, uint64_t k)
+{
+	struct iotrace_blk_stats b = { .rd_ops = 10 * k, .wr_ops = 4 * k, .rd_bytes = 40960 * k };
+	struct iotrace_net_stats n = { .tx_packets = 3 * k, .rx_bytes = 900 * k, .softirq_ns = k };
+	struct iotrace_blk_dev_stats d = { .rd_ops = 5 * k, .wr_ops = 2 * k, .wr_bytes = 8192 * k };
+	struct wl_class cls = { .kind = WL_KIND_CONTAINER, .runtime = "docker" };
+	struct wl_entry *e;
+	char path[64];
+
+	b.lat_hist[12] = 7 * k;
+	b.lat_hist[20] = 7 * k;
+	assert_int_equal(wl_table_feed_cpu(t, id, 1000 * k, 2300 * k), 0);
+	assert_int_equal(wl_table_feed_blk(t, id, &b), 0);
+	for (uint32_t minor = 0; minor < 3; minor++)
+		assert_int_equal(wl_table_feed_blk_dev(t, id, 7, minor, &d), 0);
+	assert_int_equal(wl_table_feed_net(t, id, &n), 0);
+	e = wl_table_find(t, id);
+	assert_non_null(e);
+	snprintf(path, sizeof(path), "/system.slice/docker-%llu.scope", (unsigned long long)id);
+	assert_int_equal(wl_entry_set_path(e, path), 0);
+	e->path_known = true;
+	snprintf(cls.container_id, sizeof(cls.container_id), "%064llx", (unsigned long long)id);
+	snprintf(cls.name, sizeof(cls.name), "web-%llu", (unsigned long long)id);
+	assert_int_equal(wl_entry_set_class(e, &cls), 0);
+	e->named = true;
+	return e;
+}
+
+/* What a summary line of e shows: totals, devices, names. */
+struct summary {
+	struct wl_counters total;
+	size_t ndevs;
+	struct wl_dev devs[WL_MAX_DEVS];
+	enum wl_kind kind;
+	const char *runtime;
+	char container_id[WL_ID_MAX], name[WL_NAME_MAX], path[WL_PATH_MAX];
+};
+
+static void summary_of(const struct wl_entry *e, struct summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->total = e->total;
+	s->ndevs = e->ndevs;
+	for (size_t i = 0; i < e->ndevs; i++) {
+		s->devs[i].major = e->devs[i].major;
+		s->devs[i].minor = e->devs[i].minor;
+		s->devs[i].total = e->devs[i].total;
+	}
+	s->kind = e->cls.kind;
+	s->runtime = e->cls.runtime;
+	snprintf(s->container_id, sizeof(s->container_id), "%s", e->cls.container_id);
+	snprintf(s->name, sizeof(s->name), "%s", e->cls.name);
+	snprintf(s->path, sizeof(s->path), "%s", e->path_known ? e->path : "(unknown)");
+}
+
+/*
+ * Pruned, a workload keeps exactly what its summary line shows, and lets
+ * go of the rest: no last readings, a device list of its length, names of
+ * theirs.  The interval of the prune still has its delta.
+ */
+static void test_pruned_keeps_summary(void **state)
+{
+	struct iotrace_blk_dev_stats d = { .rd_ops = 6, .wr_ops = 2, .wr_bytes = 8192 };
+	struct summary before, after;
+	struct wl_table t;
+	struct wl_entry *e;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 8), 0);
+	wl_table_begin(&t);
+	e = feed_full(&t, 77, 1);
+	wl_table_end(&t);
+	assert_non_null(e->last);
+	assert_int_equal(e->ndevs, 3);
+	assert_int_equal(e->devs_cap, 4); /* grown 1, 2, 4 */
+
+	/* The prune's read finds more cpu, and one more read on 7:1, as it deletes them. */
+	wl_table_begin(&t);
+	assert_int_equal(wl_table_feed_cpu(&t, 77, 1500, 2300), 0);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 77, 7, 1, &d), 0);
+	wl_table_pruned(&t, e);
+	wl_table_end(&t);
+	assert_true(e->active);
+	assert_int_equal(e->delta.cpu_ns, 500);
+	assert_int_equal(wl_entry_dev(e, 7, 1)->delta.rd_ops, 1);
+	summary_of(e, &before);
+	assert_int_equal(before.devs[1].total.rd_ops, 6);
+
+	wl_table_begin(&t);
+	wl_table_end(&t);
+	assert_false(e->active);
+	assert_true(e->gone);
+	assert_null(e->last);
+	assert_int_equal(e->ndevs, 3);
+	assert_int_equal(e->devs_cap, 3);
+	assert_int_equal(strlen(e->cls.name), strlen("web-77"));
+	summary_of(e, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_int_equal(after.total.cpu_ns, 1500);
+	assert_int_equal(after.total.cpu_cycles, 2300);
+	assert_int_equal(after.total.rd_ops, 10);
+	assert_int_equal(after.total.lat_hist[20], 7);
+	assert_int_equal(after.total.rx_bytes, 900);
+	assert_int_equal(after.devs[2].minor, 2);
+	assert_int_equal(after.devs[2].total.wr_bytes, 8192);
+	/* 64 hex digits, as docker's */
+	assert_int_equal(strlen(after.container_id), 64);
+	assert_string_equal(after.container_id + 62, "4d");
+	assert_string_equal(after.name, "web-77");
+	assert_string_equal(after.runtime, "docker");
+	assert_string_equal(after.path, "/system.slice/docker-77.scope");
+	wl_table_free(&t); /* frees the names and the cut list once (ASan) */
+}
+
+/*
+ * A pruned workload fed again (its kernel entries re-created by a late
+ * update) is a full one again: all of the new readings are new, the totals
+ * go on from the old ones, its device list grows past its cut length.
+ */
+static void test_pruned_fed_again(void **state)
+{
+	struct iotrace_blk_dev_stats d = { .rd_ops = 2, .rd_bytes = 8192 };
+	struct iotrace_blk_stats b = { .rd_ops = 3, .rd_bytes = 12288 };
+	struct wl_table t;
+	struct wl_entry *e;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 8), 0);
+	wl_table_begin(&t);
+	e = feed_full(&t, 78, 2);
+	wl_table_pruned(&t, e);
+	wl_table_end(&t);
+	wl_table_begin(&t);
+	wl_table_end(&t);
+	assert_int_equal(e->devs_cap, 3);
+
+	/* Re-created with less than before on block, more on cpu. */
+	wl_table_begin(&t);
+	assert_int_equal(wl_table_feed_cpu(&t, 78, 5000, 0), 0);
+	assert_int_equal(wl_table_feed_blk(&t, 78, &b), 0);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 78, 7, 2, &d), 0);
+	assert_int_equal(wl_table_feed_blk_dev(&t, 78, 8, 0, &d), 0); /* a new device */
+	wl_table_end(&t);
+	assert_true(e->active);
+	assert_false(e->gone);
+	assert_true(e->in_kernel);
+	assert_non_null(e->last);
+	assert_int_equal(e->last->cpu_ns, 5000);
+	assert_int_equal(e->delta.cpu_ns, 5000);
+	assert_int_equal(e->delta.rd_ops, 3);
+	assert_int_equal(e->total.cpu_ns, 2000 + 5000);
+	assert_int_equal(e->total.rd_ops, 20 + 3);
+	assert_int_equal(e->total.rd_bytes, 2 * 40960 + 12288);
+	assert_int_equal(e->total.lat_hist[12], 14);
+	assert_int_equal(e->total.tx_packets, 6);
+	assert_int_equal(e->ndevs, 4);
+	assert_int_equal(e->devs_cap, 6);
+	assert_int_equal(wl_entry_dev(e, 7, 2)->delta.rd_ops, 2);
+	assert_int_equal(wl_entry_dev(e, 7, 2)->total.rd_ops, 10 + 2);
+	assert_int_equal(wl_entry_dev(e, 7, 0)->total.rd_ops, 10);
+	assert_int_equal(wl_entry_dev(e, 8, 0)->total.rd_bytes, 8192);
+	assert_string_equal(e->cls.name, "web-78");
+
+	/* From the new base on. */
+	b.rd_ops = 4;
+	wl_table_begin(&t);
+	wl_table_feed_blk(&t, 78, &b);
+	wl_table_end(&t);
+	assert_int_equal(e->delta.rd_ops, 1);
+	assert_int_equal(e->total.rd_ops, 24);
+
+	/* Pruned a second time: cut again, counted again. */
+	wl_table_pruned(&t, e);
+	assert_null(e->last);
+	assert_int_equal(e->devs_cap, 4);
+	assert_int_equal(e->gone_seq, 2);
+	assert_int_equal(e->total.rd_ops, 24);
+	wl_table_free(&t);
+}
+
+/*
+ * Names are kept at their length; an empty one costs nothing; naming again
+ * replaces (ASan: the old ones are freed once).
+ */
+static void test_names(void **state)
+{
+	struct wl_class cls = { .kind = WL_KIND_CGROUP };
+	struct wl_table t;
+	struct wl_entry *e, *f;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 8), 0);
+	e = wl_table_get(&t, 5);
+	f = wl_table_get(&t, 6);
+	/* Unnamed: empty names, no path, as the outputs have always seen them. */
+	assert_string_equal(e->cls.name, "");
+	assert_string_equal(e->cls.container_id, "");
+	assert_null(e->cls.runtime);
+	assert_null(e->path);
+
+	snprintf(cls.name, sizeof(cls.name), "cgroup-5");
+	assert_int_equal(wl_entry_set_class(e, &cls), 0);
+	assert_int_equal(wl_entry_set_class(f, &cls), 0);
+	assert_string_equal(e->cls.name, "cgroup-5");
+	assert_true(e->cls.name != f->cls.name); /* each its own */
+	assert_true(e->cls.container_id == f->cls.container_id); /* both empty */
+
+	cls.kind = WL_KIND_VM;
+	cls.runtime = "libvirt";
+	snprintf(cls.container_id, sizeof(cls.container_id), "1234");
+	memset(cls.name, 'x', sizeof(cls.name) - 1); /* the longest name */
+	assert_int_equal(wl_entry_set_class(e, &cls), 0);
+	assert_int_equal(e->cls.kind, WL_KIND_VM);
+	assert_string_equal(e->cls.runtime, "libvirt");
+	assert_string_equal(e->cls.container_id, "1234");
+	assert_int_equal(strlen(e->cls.name), WL_NAME_MAX - 1);
+
+	assert_int_equal(wl_entry_set_path(e, "/machine.slice/a"), 0);
+	assert_int_equal(wl_entry_set_path(e, "/machine.slice/b"), 0);
+	assert_string_equal(e->path, "/machine.slice/b");
+	assert_int_equal(wl_entry_set_path(e, NULL), 0);
+	assert_null(e->path);
+	assert_int_equal(wl_entry_set_path(f, "/f"), 0);
+	wl_table_free(&t);
+}
+
+/*
+ * The index grows with the workloads, never past twice the limit; entry
+ * pointers survive it, and lookups find every id after each doubling.
+ */
+static void test_index_grows(void **state)
+{
+	struct wl_entry *first[64];
+	struct wl_table t;
+	size_t cap = 0, grew = 0;
+
+	(void)state;
+	assert_int_equal(wl_table_init(&t, 5000), 0);
+	assert_true(t.cap <= 64);
+	for (uint64_t id = 1; id <= 5000; id++) {
+		struct wl_entry *e = wl_table_get(&t, id);
+
+		assert_non_null(e);
+		if (id <= 64)
+			first[id - 1] = e;
+		assert_true(t.n * 2 <= t.cap);
+		if (t.cap != cap) {
+			cap = t.cap;
+			grew++;
+			for (uint64_t j = 1; j <= id; j++)
+				assert_true(wl_table_find(&t, j)->id == j);
+			assert_ptr_equal(t.slots[wl_table_slot(&t, id)].e, e);
+		}
+	}
+	assert_int_equal(t.cap, 16384); /* the first power of two >= 2 * 5000 */
+	assert_true(grew >= 8);
+	for (uint64_t id = 1; id <= 64; id++)
+		assert_ptr_equal(wl_table_find(&t, id), first[id - 1]);
+	assert_int_equal(wl_table_slot(&t, 999999), t.cap);
+	/* At the limit: refused, and the index stays. */
+	assert_null(wl_table_get(&t, 5001));
+	assert_int_equal(t.cap, 16384);
+	assert_int_equal(t.overflow, 1);
+	wl_table_free(&t);
+}
+
+/*
+ * Eviction with cut-down entries: the oldest gone go, the others keep
+ * their summary, and new workloads take their room.
+ */
+static void test_evict_compacted(void **state)
+{
+	struct summary want, got;
+	struct wl_table t;
+	struct wl_entry *e;
+
+	(void)state;
+	/* limit 64: evict from 60 workloads down to 56. */
+	assert_int_equal(wl_table_init(&t, 64), 0);
+	wl_table_begin(&t);
+	for (uint64_t id = 1; id <= 59; id++)
+		feed_full(&t, id, id);
+	wl_table_end(&t);
+	/* 1..20 gone, in that order. */
+	for (uint64_t id = 1; id <= 20; id++)
+		wl_table_pruned(&t, wl_table_find(&t, id));
+	wl_table_begin(&t);
+	wl_table_end(&t);
+	summary_of(wl_table_find(&t, 5), &want);
+	assert_int_equal(wl_table_evict_gone(&t), 0);
+
+	wl_table_begin(&t);
+	wl_table_feed_cpu(&t, 100, 1, 0);
+	wl_table_end(&t);
+	assert_int_equal(t.n, 60);
+	assert_int_equal(wl_table_evict_gone(&t), 4);
+	assert_int_equal(t.evicted, 4);
+	assert_int_equal(t.n, 56);
+	for (uint64_t id = 1; id <= 4; id++)
+		assert_null(wl_table_find(&t, id));
+	e = wl_table_find(&t, 5);
+	assert_non_null(e);
+	summary_of(e, &got);
+	assert_memory_equal(&want, &got, sizeof(want));
+	assert_int_equal(got.total.rd_ops, 50);
+	for (uint64_t id = 21; id <= 59; id++)
+		assert_false(wl_table_find(&t, id)->gone);
+	/* Room for 8 more workloads up to the limit. */
+	for (uint64_t id = 200; id < 208; id++)
+		assert_non_null(wl_table_get(&t, id));
+	assert_null(wl_table_get(&t, 208));
+	wl_table_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +850,11 @@ int main(void)
 		cmocka_unit_test(test_remove_keeps_others),
 		cmocka_unit_test(test_evict_gone_oldest_first),
 		cmocka_unit_test(test_recreated_not_evicted),
+		cmocka_unit_test(test_pruned_keeps_summary),
+		cmocka_unit_test(test_pruned_fed_again),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_index_grows),
+		cmocka_unit_test(test_evict_compacted),
 	};
 
 	return cmocka_run_group_tests_name("wltable", tests, NULL, NULL);
