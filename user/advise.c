@@ -227,9 +227,10 @@ static int print_results(struct advise_run *a)
 		fputs("{\"type\":\"advise\",\"ts\":", f);
 		out_json_str(f, ts);
 		fprintf(f,
-			",\"duration_s\":%.3f,\"vms\":%zu,\"containers\":%zu,\"findings\":%zu,"
-			"\"thin\":%zu,\"checks\":[",
-			a->run_s, nvm, adv->njudged, adv->nfindings, adv->nthin);
+			",\"duration_s\":%.3f,\"vms\":%zu,\"containers\":%zu,"
+			"\"containers_untracked\":%llu,\"findings\":%zu,\"thin\":%zu,\"checks\":[",
+			a->run_s, nvm, adv->njudged, (unsigned long long)adv->ct_untracked,
+			adv->nfindings, adv->nthin);
 		for (size_t i = 0; i < nvm; i++) {
 			const struct vm_entry *vm = adv->vms[i].vm;
 

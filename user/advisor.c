@@ -139,6 +139,39 @@ static void watch_vms(struct advisor *a, double now, double dt)
 /* Cgroups whose facts are read for the first time in one interval, at most. */
 #define ADVISOR_CT_NEW_PER_READ 32
 
+/* Workloads found to be neither a container nor a reference: direct-mapped by id. */
+#define ADVISOR_SKIP_SLOTS 1024
+
+struct advisor_skip {
+	uint64_t id;
+	double at; /* monotonic time of the look */
+};
+
+static struct advisor_skip *skip_slot(struct advisor *a, uint64_t id)
+{
+	if (!a->skip)
+		a->skip = calloc(ADVISOR_SKIP_SLOTS, sizeof(*a->skip));
+	return a->skip ? &a->skip[(id * 0x9E3779B97F4A7C15ULL) >> 54] : NULL;
+}
+
+/* Room for one more watch: drop those of removed workloads that are not judged. */
+static bool ct_room(struct advisor *a)
+{
+	size_t k = 0;
+
+	if (a->ncw < ADVISOR_MAX_CT_WATCHES)
+		return true;
+	for (size_t i = 0; i < a->ncw; i++) {
+		const struct wl_entry *e = wl_table_find(&a->s->table, a->cw[i].id);
+
+		if (!a->cw[i].judged && (!e || e->gone))
+			continue;
+		a->cw[k++] = a->cw[i];
+	}
+	a->ncw = k;
+	return a->ncw < ADVISOR_MAX_CT_WATCHES;
+}
+
 static struct advisor_ct_watch *ct_watch_of(struct advisor *a, uint64_t id, bool create)
 {
 	struct advisor_ct_watch *w;
@@ -148,6 +181,10 @@ static struct advisor_ct_watch *ct_watch_of(struct advisor *a, uint64_t id, bool
 			return &a->cw[i];
 	if (!create)
 		return NULL;
+	if (!ct_room(a)) {
+		a->ct_untracked++;
+		return NULL;
+	}
 	if (a->ncw == a->capcw) {
 		size_t cap = a->capcw ? a->capcw * 2 : 16;
 		struct advisor_ct_watch *n = realloc(a->cw, cap * sizeof(*n));
@@ -239,6 +276,35 @@ static void read_ct_facts(struct advisor *a, struct advisor_ct_watch *w, const s
 }
 
 /*
+ * Whether a workload without a watch needs one: a runtime's container, a
+ * workload with traffic (a container in its own namespace, or a reference
+ * for one), one named with --cgroup, or one whose process is in another
+ * network or mount namespace than iotrace.  A plain host cgroup doing
+ * block I/O only needs none; it is looked at again every
+ * ADVISOR_CT_REFRESH_S while active.
+ */
+static bool may_be_container(struct advisor *a, const struct wl_entry *e, double now)
+{
+	struct advisor_skip *sk;
+	int pid;
+
+	if (e->cls.kind == WL_KIND_CONTAINER || a->s->nfilter ||
+	    e->total.tx_packets + e->total.rx_packets)
+		return true;
+	sk = skip_slot(a, e->id);
+	if (sk && sk->id == e->id && now - sk->at < ADVISOR_CT_REFRESH_S)
+		return false;
+	pid = cgroup_pid(a->s, e->path);
+	if (!pid || !same_ns(pid, "net") || !same_ns(pid, "mnt"))
+		return true;
+	if (sk) {
+		sk->id = e->id;
+		sk->at = now;
+	}
+	return false;
+}
+
+/*
  * After each read: every workload with traffic or block I/O that passes
  * the filter and holds no VM gets its facts read while it runs (again
  * every ADVISOR_CT_REFRESH_S), and its time watched counted.
@@ -265,6 +331,8 @@ static void watch_cts(struct advisor *a, double now, double dt)
 		    holds_vm(a, e->id))
 			continue;
 		if (w && w->facts_at && now - w->facts_at < ADVISOR_CT_REFRESH_S)
+			continue;
+		if (!w && !may_be_container(a, e, now))
 			continue;
 		if (!w) {
 			w = ct_watch_of(a, e->id, true);
@@ -361,6 +429,7 @@ void advisor_free(struct advisor *a)
 {
 	free(a->w);
 	free(a->cw);
+	free(a->skip);
 	free(a->vms);
 	free(a->cts);
 	rows_vm_buf_free(a->vb);

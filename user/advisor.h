@@ -22,6 +22,14 @@ struct vm_row_buf;
 struct wl_row_buf;
 struct advisor_watch;
 struct advisor_ct_watch;
+struct advisor_skip;
+
+/*
+ * Workloads watched as containers or host-network references at most
+ * (each keeps its mounts and network facts, about 14 KiB): removed ones
+ * not judged make room first; beyond, counted in ct_untracked.
+ */
+#define ADVISOR_MAX_CT_WATCHES 256
 
 /* A VM as judged: what the rules were given, and what they found. */
 struct advisor_vm {
@@ -43,6 +51,9 @@ struct advisor {
 	size_t nw, capw;
 	struct advisor_ct_watch *cw; /* workloads that may be containers, by cgroup id */
 	size_t ncw, capcw;
+	/* Workloads found not to be containers, and when: looked at again after a while. */
+	struct advisor_skip *skip;
+	uint64_t ct_untracked; /* workloads not watched: ADVISOR_MAX_CT_WATCHES reached */
 	/* The last advisor_evaluate(): VMs in the session's filter, every watched workload. */
 	struct advisor_vm *vms;
 	size_t nvms;

@@ -25,6 +25,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "advice_out.h"
 #include "output.h"
 
 #define CSV_EOL "\n"
@@ -39,7 +40,8 @@ static const char csv_header[] =
 	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io,"
 	"net.tx_packets,net.tx_bytes,net.rx_packets,net.rx_bytes,net.softirq_ns,"
 	"derived.cycles_per_packet,derived.cycles_per_byte,block.unfinished_read_ops,"
-	"block.unfinished_write_ops,block.unfinished_read_bytes,block.unfinished_write_bytes";
+	"block.unfinished_write_ops,block.unfinished_read_bytes,block.unfinished_write_bytes,"
+	"findings";
 
 const char *out_csv_header(void)
 {
@@ -335,7 +337,19 @@ static void json_row(FILE *f, const struct out_row *r)
 		fputs(",\"host_cycles_per_io\":", f);
 		json_num(f, r->vm->host_cycles_per_io, 1, true);
 	}
-	fputs("}}\n", f);
+	fputs("},\"findings\":", f);
+	if (r->has_findings) {
+		fputc('[', f);
+		for (size_t i = 0; i < r->nfindings; i++) {
+			if (i)
+				fputc(',', f);
+			advice_json_finding(f, &r->findings[i]);
+		}
+		fputc(']', f);
+	} else {
+		fputs("null", f);
+	}
+	fputs("}\n", f);
 }
 
 /* A CSV field; NULL is the empty field. */
@@ -450,6 +464,10 @@ static void csv_row(FILE *f, const struct out_row *r)
 	fputc(',', f);
 	csv_num(f, r->cycles_per_byte, 3, true);
 	csv_unfinished(f, r);
+	/* The findings' ids, space-separated; empty on interval rows and with none. */
+	fputc(',', f);
+	for (size_t i = 0; r->has_findings && i < r->nfindings; i++)
+		fprintf(f, "%s%s", i ? " " : "", r->findings[i].id);
 	fputs(CSV_EOL, f);
 }
 

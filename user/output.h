@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "advice.h"
 #include "classify.h"
 
 enum out_format {
@@ -109,6 +110,13 @@ struct out_row {
 	bool has_unfinished;
 	const struct out_blk_dev *unfinished;
 	size_t n_unfinished;
+	/*
+	 * Summary rows: what the advice rules found (user/advisor.h), after the
+	 * row's other keys.  !has_findings (interval rows): null.
+	 */
+	bool has_findings;
+	const struct advice_finding *findings;
+	size_t nfindings;
 
 	/* Sockets' traffic; all null when !has_net (network programs off, VM rows). */
 	bool has_net;

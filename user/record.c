@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advisor.h"
 #include "cli.h"
 #include "iotr.h"
 #include "output.h"
@@ -35,6 +36,8 @@ struct recorder {
 	struct iotr_writer *rec; /* the recording; NULL for lines */
 	struct out_prog *progs; /* the summary's per-program figures, nlinks of them */
 	struct unfinished unf; /* the summary's I/Os left in flight */
+	struct advisor adv; /* the advice rules, for the summary's findings */
+	bool advised; /* adv was evaluated for the summary */
 	bool unf_read; /* unf holds the in-flight table as the run ended */
 	double run_s;
 };
@@ -110,6 +113,9 @@ static int write_row(struct recorder *r, const struct out_row *row, const uint64
 	if (r->rec) {
 		iotr_workload_from_row(&w, row, lat_hist, lat_hist ? IOTRACE_LAT_SLOTS : 0);
 		err = iotr_write_workload(r->rec, &w);
+		/* A recording's findings follow the row they are about. */
+		for (size_t i = 0; !err && i < row->nfindings; i++)
+			err = iotr_write_finding(r->rec, &row->findings[i]);
 	} else {
 		err = out_row(&r->out, row);
 	}
@@ -165,6 +171,10 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 	if (err)
 		return err;
 	if (summary) {
+		r->advised = advisor_evaluate(&r->adv) == 0;
+		if (!r->advised)
+			fprintf(stderr, "iotrace: warning: out of memory for the advice rules: the "
+					"summary's findings are null\n");
 		err = collector_unfinished(&r->s.coll, &r->unf);
 		r->unf_read = !err;
 		if (err)
@@ -183,6 +193,13 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 		rows_fill(&r->s, &row, &r->wlrow, e, c, type, interval_s);
 		if (r->unf_read)
 			rows_fill_unfinished(&r->s, &row, &r->unf, UNFINISHED_CGROUP, e->id);
+		if (summary && r->advised) {
+			const struct advice_ct_result *res = advisor_ct_result(&r->adv, e->id);
+
+			row.has_findings = true;
+			row.findings = res ? res->findings : NULL;
+			row.nfindings = res ? res->nfindings : 0;
+		}
 		err = write_row(r, &row, c->lat_hist);
 		if (err)
 			return err;
@@ -198,6 +215,13 @@ static int emit(struct recorder *r, enum out_row_type type, double interval_s)
 		rows_fill_vm(&r->s, &row, r->vmrow, vm, summary, interval_s);
 		if (summary && r->unf_read)
 			rows_fill_unfinished(&r->s, &row, &r->unf, UNFINISHED_VM, vm->pid);
+		if (summary && r->advised) {
+			const struct advice_result *res = advisor_vm_result(&r->adv, vm);
+
+			row.has_findings = true;
+			row.findings = res ? res->findings : NULL;
+			row.nfindings = res ? res->nfindings : 0;
+		}
 		err = write_row(r, &row, NULL);
 		if (err)
 			return err;
@@ -219,6 +243,8 @@ static int run_loop(struct recorder *r, const sigset_t *stopset)
 	bool stop = false;
 	int err;
 
+	/* VMs and containers already running: their facts now, while they run. */
+	advisor_observe(&r->adv, t0, 0);
 	while (!stop) {
 		double deadline = next;
 
@@ -231,6 +257,7 @@ static int run_loop(struct recorder *r, const sigset_t *stopset)
 		err = session_read(&r->s);
 		if (err)
 			return err;
+		advisor_observe(&r->adv, now, now - last);
 		err = emit(r, OUT_ROW_INTERVAL, now - last);
 		if (err)
 			return err;
@@ -297,6 +324,7 @@ int cmd_record(int argc, char **argv)
 	so.bpf_stats = !o.no_bpf_stats;
 	if (session_open(&r.s, &so))
 		goto out;
+	advisor_init(&r.adv, &r.s);
 	r.progs = calloc(r.s.loader.nlinks ? r.s.loader.nlinks : 1, sizeof(*r.progs));
 	if (!r.progs) {
 		fprintf(stderr, "iotrace: out of memory\n");
@@ -357,6 +385,7 @@ out:
 	}
 	rows_vm_buf_free(r.vmrow);
 	unfinished_free(&r.unf);
+	advisor_free(&r.adv);
 	free(r.progs);
 	return ret;
 }

@@ -189,7 +189,14 @@ for c in layer volume; do
 	assert_eq "$(sf 'done(.write_bytes)')" "$BYTES" "$c: record: no block write elsewhere"
 	check_unfinished "$rec" "${REL[$c]}"
 	echo "# $c: devices: $(sf '.block.devices | tostring')"
+	# record's summary carries the same findings as advise (docs/record-format.md).
+	if [[ $c == layer ]]; then want=storage.writable_layer; else want=""; fi
+	assert_eq "$(sf '[.findings[].id] | join(" ")')" "$want" \
+		"$c: record's summary lists the findings: '$want'"
 done
+assert_eq "$(summary_field "$rec" "${REL[layer]}" \
+	'.findings[] | select(.id == "storage.writable_layer") | .evidence.layer_wr_bytes')" \
+	"$BYTES" "layer: record's finding has the layer's exact write bytes as evidence"
 assert_eq "$(jq -nR -r "$_JQ_RECS"'[recs[] | select(.type == "self") | .lost.blk_dev_full, .devices_untracked] | add' "$rec")" \
 	0 "record: nothing lost from the device split (self lines)"
 

@@ -97,6 +97,16 @@ static struct out_row full_row(void)
 static struct out_row idle_row(void)
 {
 	static const struct out_blk_dev none[1];
+	static const struct advice_finding fnd[1] = {
+		{ .id = "net.nat",
+		  .severity = ADVICE_INFO,
+		  .summary = "s",
+		  .evidence = { { .key = "ratio", .type = ADVICE_FIG_NUM, .num = 1.5, .prec = 2 } },
+		  .nevidence = 1,
+		  .source = "src",
+		  .remedy = "r",
+		  .saving_basis = "b" },
+	};
 	static const struct out_blk_dev unf[1] = {
 		{ .major = 7, .minor = 2, .name = "loop2", .read_ops = 1, .read_bytes = 4096 },
 	};
@@ -123,6 +133,9 @@ static struct out_row idle_row(void)
 		.has_unfinished = true,
 		.unfinished = unf,
 		.n_unfinished = 1,
+		.has_findings = true,
+		.findings = fnd,
+		.nfindings = 1,
 		.iops = 0,
 		.cycles_per_io = -1,
 		.cycles_per_packet = -1,
@@ -173,7 +186,7 @@ static const char full_json[] =
 	"\"net\":{\"tx_packets\":100,\"tx_bytes\":51200,\"rx_packets\":200,"
 	"\"rx_bytes\":102400,\"softirq_ns\":3000},"
 	"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,"
-	"\"cycles_per_packet\":13000.0,\"cycles_per_byte\":25.391}}\n";
+	"\"cycles_per_packet\":13000.0,\"cycles_per_byte\":25.391},\"findings\":null}\n";
 
 static const char idle_json[] =
 	"{\"type\":\"summary\",\"ts\":\"2000-02-29T23:59:59.005Z\",\"interval_s\":10.000,"
@@ -185,7 +198,9 @@ static const char idle_json[] =
 	"\"unfinished\":[{\"dev\":\"7:2\",\"name\":\"loop2\",\"read_ops\":1,\"write_ops\":0,"
 	"\"read_bytes\":4096,\"write_bytes\":0}]},\"net\":null,"
 	"\"derived\":{\"iops\":0.000,\"cycles_per_io\":null,\"cycles_per_packet\":null,"
-	"\"cycles_per_byte\":null}}\n";
+	"\"cycles_per_byte\":null},\"findings\":[{\"id\":\"net.nat\",\"severity\":\"info\","
+	"\"summary\":\"s\",\"evidence\":{\"ratio\":1.50,\"source\":\"src\"},\"remedy\":\"r\","
+	"\"saving\":{\"estimated\":false,\"basis\":\"b\"}}]}\n";
 
 static const char self_json[] =
 	"{\"type\":\"self\",\"ts\":\"2026-11-25T02:46:33.000Z\",\"interval_s\":1.000,"
@@ -213,7 +228,8 @@ static const char csv_header[] =
 	"kvm.mmio_exits,kvm.exit_handling_ns,derived.exits_per_io,derived.host_cycles_per_io,"
 	"net.tx_packets,net.tx_bytes,net.rx_packets,net.rx_bytes,net.softirq_ns,"
 	"derived.cycles_per_packet,derived.cycles_per_byte,block.unfinished_read_ops,"
-	"block.unfinished_write_ops,block.unfinished_read_bytes,block.unfinished_write_bytes";
+	"block.unfinished_write_ops,block.unfinished_read_bytes,block.unfinished_write_bytes,"
+	"findings";
 
 /* A row that is not a VM's leaves the VM columns empty. */
 #define NO_VM ",,,,,,,,,,,,,"
@@ -221,10 +237,10 @@ static const char csv_header[] =
 static const char full_csv[] = "interval,2026-11-25T02:46:33.123Z,1.000,container,1234,"
 			       "/system.slice/docker-abc.scope,docker,abc123,web,1500000,"
 			       "3900000,tsc-estimate,10,5,40960,20480,12.346,250.500,15.000,"
-			       "260000.0" NO_VM ",100,51200,200,102400,3000,13000.0,25.391,,,,\n";
+			       "260000.0" NO_VM ",100,51200,200,102400,3000,13000.0,25.391,,,,,\n";
 
 static const char idle_csv[] = "summary,2000-02-29T23:59:59.005Z,10.000,cgroup,77,,,,idle,0,0,"
-			       "pmu,0,0,0,0,,,0.000," NO_VM ",,,,,,,,1,0,4096,0\n";
+			       "pmu,0,0,0,0,,,0.000," NO_VM ",,,,,,,,1,0,4096,0,net.nat\n";
 
 /*
  * Cgroup names can hold any byte but NUL.  Expected: JSON escapes, bytes
@@ -371,7 +387,8 @@ static void test_json_never_nan(void **state)
 	assert_non_null(strstr(s.buf, "\"interval_s\":null,"));
 	assert_non_null(strstr(s.buf, "\"lat_p50_us\":null,\"lat_p99_us\":null,\"devices\":["));
 	assert_non_null(strstr(s.buf, "\"derived\":{\"iops\":null,\"cycles_per_io\":null,"
-				      "\"cycles_per_packet\":null,\"cycles_per_byte\":null}}\n"));
+				      "\"cycles_per_packet\":null,\"cycles_per_byte\":null},"
+				      "\"findings\":null}\n"));
 	sink_close(&s);
 }
 
@@ -530,9 +547,10 @@ static void test_json_parses_with_jq(void **state)
 	/* Exactly four objects, one per line. */
 	assert_int_equal(run_with_input(JQ " -s -e 'length == 4' >/dev/null", s.buf, NULL, 0), 0);
 	/* Keys in contract order. */
-	assert_int_equal(run_with_input(JQ " -s -e '.[0] | keys_unsorted == "
-					   "[\"type\",\"ts\",\"interval_s\",\"workload\",\"cpu\","
-					   "\"block\",\"net\",\"derived\"]' >/dev/null",
+	assert_int_equal(run_with_input(JQ
+					" -s -e '.[0] | keys_unsorted == "
+					"[\"type\",\"ts\",\"interval_s\",\"workload\",\"cpu\","
+					"\"block\",\"net\",\"derived\",\"findings\"]' >/dev/null",
 					s.buf, NULL, 0),
 			 0);
 	/* block.devices and .unfinished come last in block, their objects' keys in contract order. */
@@ -636,7 +654,7 @@ static void test_csv_quoting(void **state)
 	snprintf(want, sizeof(want),
 		 "%s\nsummary,2000-02-29T23:59:59.005Z,10.000,cgroup,77,\"/x,y\","
 		 "\"cr\rhere\",\"\"\"\",\"a,b\"\"c\nd\",0,0,pmu,0,0,0,0,,,0.000," NO_VM
-		 ",,,,,,,,1,0,4096,0\n",
+		 ",,,,,,,,1,0,4096,0,net.nat\n",
 		 csv_header);
 	assert_string_equal(sink_text(&s), want);
 	sink_close(&s);
@@ -832,7 +850,8 @@ static void test_vm_row(void **state)
 		"\"write_bytes\":10240000,\"migrations\":3,\"runq_wait_ns\":null,"
 		"\"runq_waits\":null}],"
 		"\"derived\":{\"iops\":15.000,\"cycles_per_io\":260000.0,\"cycles_per_packet\":null,"
-		"\"cycles_per_byte\":null,\"exits_per_io\":1.0001,\"host_cycles_per_io\":41.6}}\n");
+		"\"cycles_per_byte\":null,\"exits_per_io\":1.0001,\"host_cycles_per_io\":41.6},"
+		"\"findings\":null}\n");
 	assert_int_equal(run_with_input(JQ
 					" -e '.kvm.pio_exits_by_port.\"0x10\" == 10000' >/dev/null",
 					s.buf, NULL, 0),
@@ -844,7 +863,7 @@ static void test_vm_row(void **state)
 	assert_int_equal(out_row(&w, &r), 0);
 	assert_non_null(strstr(sink_text(&s),
 			       ",260000.0,4242,\"web\"\"1\",,0,160000,userspace_exit,10001,10001,"
-			       "10000,0,,1.0001,41.6,,,,,,,,,,,\n"));
+			       "10000,0,,1.0001,41.6,,,,,,,,,,,,\n"));
 	sink_close(&s);
 }
 
