@@ -68,6 +68,7 @@
 
 #define ADVICE_NRULES 4
 #define ADVICE_MAX_FIGS 14
+#define ADVICE_MAX_SAVING 4
 
 enum advice_status {
 	ADVICE_PASSED, /* checked, nothing to say */
@@ -130,7 +131,7 @@ struct advice_finding {
 	size_t nevidence;
 	char source[256]; /* where the evidence came from */
 	char remedy[1024];
-	struct advice_fig saving[4]; /* the estimate's figures; none: not estimated */
+	struct advice_fig saving[ADVICE_MAX_SAVING]; /* the estimate's figures; none: not estimated */
 	size_t nsaving;
 	char saving_basis[512]; /* how it was estimated, or why it was not */
 };
@@ -163,6 +164,20 @@ void advice_evaluate(const struct advice_vm *vms, size_t nvms, size_t which,
 extern const char *const advice_rule_ids[ADVICE_NRULES];
 
 const char *advice_severity_name(enum advice_severity s);
+
+/*
+ * Building a finding (user/advice.c's and user/advice_ct.c's rules): a
+ * figure of evidence (a number, v < 0 for null; a string, NULL for null),
+ * a figure of the saving, each left out once the finding is full.
+ */
+void advice_ev_num(struct advice_finding *fd, const char *key, double v, int prec);
+void advice_ev_str(struct advice_finding *fd, const char *key, const char *s);
+void advice_sv_num(struct advice_finding *fd, const char *key, double v, int prec);
+
+/* snprintf into a finding's or check's text field. */
+__attribute__((format(printf, 3, 4))) void advice_setf(char *dst, size_t size, const char *fmt,
+						       ...);
+#define ADVICE_SETF(field, ...) advice_setf((field), sizeof(field), __VA_ARGS__)
 const char *advice_status_name(enum advice_status s);
 
 /*

@@ -263,9 +263,6 @@ static const char *get_str(struct cur *c, char *dst, size_t max, bool absent_ok)
 
 /* ---- Records and rows ---- */
 
-/* A finding's figures of saving (struct advice_finding.saving). */
-#define FINDING_MAX_SAVING \
-	(sizeof(((struct advice_finding *)0)->saving) / sizeof(struct advice_fig))
 /* Decimals a figure is printed with, at most. */
 #define FIG_PREC_MAX 9
 
@@ -519,7 +516,7 @@ static bool decode_finding(struct cur *c, struct advice_finding *f,
 	f->nevidence = get_u8(c);
 	f->nsaving = get_u8(c);
 	if (c->bad || severity > ADVICE_WARNING || f->nevidence > ADVICE_MAX_FIGS ||
-	    f->nsaving > FINDING_MAX_SAVING)
+	    f->nsaving > ADVICE_MAX_SAVING)
 		return false;
 	f->severity = (enum advice_severity)severity;
 	f->id = get_str(c, keys[0], IOTR_FIG_KEY_MAX, false);
@@ -878,7 +875,7 @@ int iotr_write_finding(struct iotr_writer *w, const struct advice_finding *f)
 {
 	if (w->err)
 		return w->err;
-	if (f->nevidence > ADVICE_MAX_FIGS || f->nsaving > FINDING_MAX_SAVING || !f->id)
+	if (f->nevidence > ADVICE_MAX_FIGS || f->nsaving > ADVICE_MAX_SAVING || !f->id)
 		return -EINVAL;
 	w->rec.len = 0;
 	encode_finding(&w->rec, f);
@@ -944,7 +941,7 @@ struct iotr_reader {
 	char str[4][IOTR_STR_MAX + 1];
 	uint64_t hist[IOTR_HIST_MAX];
 	/* A finding's id and its figures' names. */
-	char keys[1 + ADVICE_MAX_FIGS + FINDING_MAX_SAVING][IOTR_FIG_KEY_MAX + 1];
+	char keys[1 + ADVICE_MAX_FIGS + ADVICE_MAX_SAVING][IOTR_FIG_KEY_MAX + 1];
 };
 
 static void set_err(char *err, size_t len, const char *fmt, ...)

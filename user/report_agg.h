@@ -70,7 +70,7 @@ struct report_peak {
 
 struct report_finding {
 	struct advice_finding f; /* id and figure keys point into keys */
-	char keys[1 + ADVICE_MAX_FIGS + 4][IOTR_FIG_KEY_MAX + 1];
+	char keys[1 + ADVICE_MAX_FIGS + ADVICE_MAX_SAVING][IOTR_FIG_KEY_MAX + 1];
 };
 
 /* One row of the report. */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advisor.h"
 #include "cli.h"
 #include "rows.h"
 #include "session.h"
@@ -35,6 +36,7 @@ struct host_cpu {
 struct topper {
 	const struct top_opts *o;
 	struct session s;
+	struct advisor adv; /* the advice rules, for the drill-down */
 	struct vm_row_buf *vmrow;
 	struct wl_row_buf wlrow;
 	struct top_row *rows; /* all active workloads of the last interval */
@@ -300,6 +302,92 @@ static void add_devices(struct topper *tp, const struct out_row *row, const stru
 			   WL_MAX_DEVS);
 }
 
+/* text as detail lines of at most width columns, the first after lead, the others indented. */
+static void add_wrapped(struct topper *tp, const char *lead, const char *text, int width)
+{
+	char line[LINE_MAX_];
+	int indent = (int)strlen(lead), n = 0;
+	const char *p = text;
+
+	n = snprintf(line, sizeof(line), "%s", lead);
+	while (*p) {
+		size_t word = strcspn(p, " ");
+
+		if (n > indent && n + 1 + (int)word > width) {
+			add_detail(tp, "%s", line);
+			n = snprintf(line, sizeof(line), "%*s", indent, "");
+		}
+		if (n > indent && n < (int)sizeof(line) - 1)
+			line[n++] = ' ';
+		n += snprintf(line + n, n < (int)sizeof(line) ? sizeof(line) - n : 0, "%.*s",
+			      (int)word, p);
+		if (n >= (int)sizeof(line))
+			n = (int)sizeof(line) - 1;
+		p += word;
+		while (*p == ' ')
+			p++;
+	}
+	add_detail(tp, "%s", line);
+}
+
+/*
+ * What the advice rules say of the selected workload so far: each raised
+ * finding with its remedy, then the rules that passed or lacked evidence,
+ * with why (docs/advice.md).  Evaluated at each refresh of the drill-down.
+ */
+static void add_advice(struct topper *tp, const struct vm_entry *vm, const struct wl_entry *e)
+{
+	const struct advice_check *checks = NULL;
+	const struct advice_finding *finds = NULL;
+	size_t nchecks = 0, nfinds = 0;
+	char lead[128];
+
+	add_detail(tp, "%s", "");
+	if (advisor_evaluate(&tp->adv)) {
+		add_detail(tp, "Advice   (out of memory)");
+		return;
+	}
+	if (vm) {
+		const struct advice_result *r = advisor_vm_result(&tp->adv, vm);
+
+		if (r) {
+			checks = r->checks;
+			nchecks = ADVICE_NRULES;
+			finds = r->findings;
+			nfinds = r->nfindings;
+		}
+	} else if (e) {
+		const struct advice_ct_result *r = advisor_ct_result(&tp->adv, e->id);
+
+		if (r) {
+			checks = r->checks;
+			nchecks = ADVICE_CT_NRULES;
+			finds = r->findings;
+			nfinds = r->nfindings;
+		}
+	}
+	if (!checks) {
+		add_detail(tp, "Advice   not judged: the rules are for VMs, and for containers (a "
+			       "runtime's, or in their own namespaces) (docs/advice.md)");
+		return;
+	}
+	add_detail(tp, "Advice   %zu finding%s so far (docs/advice.md)", nfinds,
+		   nfinds == 1 ? "" : "s");
+	for (size_t i = 0; i < nfinds; i++) {
+		snprintf(lead, sizeof(lead), "  [%s] %s: ", advice_severity_name(finds[i].severity),
+			 finds[i].id);
+		add_wrapped(tp, lead, finds[i].summary, 100);
+		add_wrapped(tp, "      remedy: ", finds[i].remedy, 100);
+	}
+	for (size_t i = 0; i < nchecks; i++) {
+		if (checks[i].status == ADVICE_RAISED)
+			continue;
+		snprintf(lead, sizeof(lead), "  %s %s: ", checks[i].id,
+			 checks[i].status == ADVICE_THIN ? "not judged" : "passed");
+		add_wrapped(tp, lead, checks[i].reason, 100);
+	}
+}
+
 /* The drill-down lines for the selected workload, from its row of this interval. */
 static void build_detail(struct topper *tp)
 {
@@ -309,11 +397,11 @@ static void build_detail(struct topper *tp)
 	bool refreshed = false, found = false;
 	struct out_row row;
 	struct wl_entry *e = NULL;
+	struct vm_entry *vm = NULL;
 
 	tp->ndetail = 0;
 	if (tp->sel_vm) {
-		struct vm_entry *vm = vm_table_find(&s->vms, (uint32_t)tp->sel_key);
-
+		vm = vm_table_find(&s->vms, (uint32_t)tp->sel_key);
 		if (vm) {
 			rows_fill_vm(s, &row, tp->vmrow, vm, false, iv);
 			found = true;
@@ -341,6 +429,7 @@ static void build_detail(struct topper *tp)
 			row.wl.cgroup_path ? row.wl.cgroup_path : "?",
 			(unsigned long long)row.wl.cgroup_id, row.wl.runtime ? row.wl.runtime : "-",
 			row.wl.container_id && row.wl.container_id[0] ? row.wl.container_id : "-");
+	add_advice(tp, vm, e);
 	add_detail(tp, "%s", "");
 	fmt_count(row.cycles, a, sizeof(a));
 	add_detail(tp, "CPU      %.1f%% of a CPU, %s cycles (%s)",
@@ -412,6 +501,9 @@ static int read_interval(struct topper *tp, double interval_s)
 	err = session_read(&tp->s);
 	if (err)
 		return err;
+	/* Batch mode shows no drill-down: no advice, no facts to read. */
+	if (!tp->o->batch)
+		advisor_observe(&tp->adv, ticks_mono(), interval_s);
 	tp->interval_s = interval_s;
 	if (read_host_cpu(&now) == 0) {
 		unsigned long long db = now.busy - tp->cpu_prev.busy,
@@ -767,6 +859,7 @@ int cmd_top(int argc, char **argv)
 	read_host_cpu(&tp.cpu_prev);
 	if (session_open(&tp.s, &so))
 		goto out;
+	advisor_init(&tp.adv, &tp.s);
 	if (stop_requested) {
 		ret = 0;
 		goto out;
@@ -782,6 +875,7 @@ int cmd_top(int argc, char **argv)
 		top_view_close();
 	}
 out:
+	advisor_free(&tp.adv);
 	session_close(&tp.s);
 	rows_vm_buf_free(tp.vmrow);
 	free(tp.shown_idx);

@@ -488,6 +488,34 @@ vm_role() {
 	vm_summary "$1" "$2" "[.threads[] | select(.role == \"$3\")] | if length == 1 then .[0] | $4 else \"<\(length) $3 entries>\" end"
 }
 
+# ---- tmux: a terminal program as a person sees it ---------------------------
+
+# tmux_screen SESSION: what SESSION's screen shows now.
+tmux_screen() {
+	tmux capture-pane -p -t "$1"
+}
+
+# tmux_screen_has SESSION ERE: whether the screen has a line matching ERE.
+tmux_screen_has() {
+	grep -qE -- "$2" <<<"$(tmux_screen "$1")"
+}
+
+# tmux_wait_for SESSION WHAT TIMEOUT_S CMD...: until CMD succeeds; one
+# assertion, with the screen when it fails.
+tmux_wait_for() {
+	local session=$1 what=$2 timeout=$3 i
+	shift 3
+	for ((i = 0; i < timeout * 10; i++)); do
+		if "$@"; then
+			pass "$what"
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "$what" "not within ${timeout} s; screen:
+$(tmux_screen "$session" | sed 's/^/#   /')"
+}
+
 # ---- running iotrace --------------------------------------------------------
 
 # iotrace_start ERRFILE ARG...: run "$IOTRACE" ARG... in the background with

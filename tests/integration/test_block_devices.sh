@@ -97,21 +97,10 @@ tmux_kill() {
 	tmux kill-session -t "$SESSION" 2>/dev/null || true
 }
 screen_has() {
-	grep -qE -- "$1" <<<"$(tmux capture-pane -p -t "$SESSION")"
+	tmux_screen_has "$SESSION" "$1"
 }
-# wait_for WHAT TIMEOUT_S CMD...: until CMD succeeds; one assertion.
 wait_for() {
-	local what=$1 timeout=$2 i
-	shift 2
-	for ((i = 0; i < timeout * 10; i++)); do
-		if "$@"; then
-			pass "$what"
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "$what" "not within ${timeout} s; screen:
-$(tmux capture-pane -p -t "$SESSION" | sed 's/^/#   /')"
+	tmux_wait_for "$SESSION" "$@"
 }
 
 # Reads on both devices until the cgroup is killed at exit.
@@ -128,7 +117,7 @@ wait_for "the drill-down lists A by name and number" 10 \
 	screen_has "${loop_a##*/} \($dev_a\)"
 wait_for "the drill-down lists B by name and number" 5 \
 	screen_has "${loop_b##*/} \($dev_b\)"
-assert_match "$(tmux capture-pane -p -t "$SESSION")" "latency over all devices" \
+assert_match "$(tmux_screen "$SESSION")" "latency over all devices" \
 	"the drill-down says the latency is over all devices"
 tmux send-keys -t "$SESSION" q
 # Its exit status, so that a sanitizer report (which aborts) fails here too.
