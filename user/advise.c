@@ -267,7 +267,7 @@ static int print_results(struct advise_run *a)
 					       !strcmp(checks[k].reason, checks[0].reason);
 				for (int k = 0; k < (same ? 1 : ADVICE_NRULES); k++) {
 					const struct advice_check *c = &checks[k];
-					char lead[512];
+					char lead[1024];
 
 					if (c->status != want)
 						continue;
