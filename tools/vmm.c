@@ -892,6 +892,7 @@ int main(int argc, char **argv)
 
 	if (close(v.tap ? v.tap_fd : v.disk_fd))
 		die("close %s: %s", v.tap ? v.tap : v.disk, strerror(errno));
+	free(v.buf);
 	printf("vmm: doorbells=%llu userspace_exits=%llu pio_exits=%llu mmio_exits=%llu ios=%llu "
 	       "reads=%llu writes=%llu",
 	       (unsigned long long)v.doorbells, (unsigned long long)v.userspace_exits,
