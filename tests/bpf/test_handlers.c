@@ -153,6 +153,12 @@ static uint64_t counter_of(struct iotrace_bpf *skel, __u32 idx)
  * under a hypervisor the two drift apart by a few percent when the host is
  * busy (seen here: 20.85 ms of run time in 20.11 ms).  A charge beyond this
  * is a double count, not drift.
+ *
+ * The sum a charge point reads lags the truth by up to a tick (4 ms at
+ * HZ=250) unless something brought it up to date: a baseline read a tick
+ * late makes the charge after it a tick too large (seen: 23.98 ms charged
+ * in 20.4 ms).  So the tests read their own schedstat, which updates the
+ * sum, just before the flush that sets the baseline.
  */
 static uint64_t max_run_ns(uint64_t wall_ns)
 {
@@ -192,6 +198,7 @@ static void test_flush_charges_run_time(void **state)
 	 * so the wall-time bound starts before it.
 	 */
 	t0 = now_ns();
+	own_runtime_ns(); /* the baseline must not lag a tick: see max_run_ns() */
 	run_on_cpu0(skel->progs.iotrace_flush, args, 1);
 	first = cpu_stats_of(skel, id).cpu_ns;
 	run_on_cpu0(skel->progs.iotrace_flush, args, 1);
@@ -228,6 +235,7 @@ static void test_charge_points_never_double_count(void **state)
 	(void)state;
 	pin_cpu0();
 	t0 = now_ns(); /* before the first sighting: later charges start there */
+	own_runtime_ns(); /* the baseline must not lag a tick: see max_run_ns() */
 	run_on_cpu0(skel->progs.iotrace_flush, flush, 1);
 	first = cpu_stats_of(skel, id).cpu_ns; /* first sighting: current slice */
 	r1 = own_runtime_ns();
