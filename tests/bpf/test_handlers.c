@@ -455,12 +455,13 @@ static void test_empty_completion_is_not_io(void **state)
 }
 
 /*
- * An in-flight entry still present when its bio address is queued again
- * belongs to an I/O whose completion was missed: it is counted then, for
- * its owner, and the recovery is counted.  (The synthetic bio reads as a
- * non-data bio, so no new entry replaces the old one.)
+ * Run PROG with ARGS (the bio first) over an in-flight entry left under the
+ * bio's address by an I/O whose completion was missed: the entry must be
+ * counted for its owner, on the device it was queued to, the recovery
+ * counted, and the entry gone.  (The synthetic bio reads as a non-data bio
+ * and as a split without a parent, so no new entry replaces the old one.)
  */
-static void test_missed_completion_recovered_on_key_reuse(void **state)
+static void check_stale_entry_recovered(const char *prog_name, __u64 *args, size_t nargs)
 {
 	struct iotrace_bpf *skel = load_raw(false, 0);
 	struct iotrace_io_info io = {
@@ -471,21 +472,21 @@ static void test_missed_completion_recovered_on_key_reuse(void **state)
 		.bytes = 8192,
 		.dev = (7 << 20) | 3, /* loop3, where it was queued */
 	};
-	__u64 key = 0x5000, args[1] = { key };
+	struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, prog_name);
 	int ncpus = libbpf_num_possible_cpus();
 	struct iotrace_blk_stats *v = calloc(ncpus, sizeof(*v));
-	__u64 owner = 4242, ops = 0, bytes = 0;
+	__u64 key = args[0], owner = 4242, ops = 0, bytes = 0;
 	struct iotrace_blk_dev_stats d;
 	bool found;
 
-	(void)state;
+	assert_non_null(prog);
 	assert_non_null(v);
 	/* Put it in the overflow table, as a handler would on a slot collision. */
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.inflight), &key, &io, BPF_ANY),
 			 0);
 	skel->bss->overflow_entries = 1;
 	pin_cpu0();
-	run_on_cpu0(skel->progs.block_bio_queue_raw, args, 1);
+	run_on_cpu0(prog, args, nargs);
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.blk_stats), &owner, v), 0);
 	for (int i = 0; i < ncpus; i++) {
 		ops += v[i].wr_ops;
@@ -505,6 +506,27 @@ static void test_missed_completion_recovered_on_key_reuse(void **state)
 	assert_int_equal(skel->bss->overflow_entries, 0);
 	free(v);
 	iotrace_bpf__destroy(skel);
+}
+
+/* A bio queued at the address of an I/O whose completion was missed. */
+static void test_missed_completion_recovered_on_key_reuse(void **state)
+{
+	__u64 args[1] = { 0x5000 };
+
+	(void)state;
+	check_stale_entry_recovered("block_bio_queue_raw", args, 1);
+}
+
+/*
+ * A bio split off at such an address: the split is a new bio, so the entry
+ * is not its own and must not be overwritten by the split's part.
+ */
+static void test_missed_completion_recovered_on_split(void **state)
+{
+	__u64 args[2] = { 0x6000, 0 }; /* split, new_sector */
+
+	(void)state;
+	check_stale_entry_recovered("block_split_raw", args, 2);
 }
 
 /*
@@ -1038,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_full_dev_table_is_counted),
 		cmocka_unit_test(test_empty_completion_is_not_io),
 		cmocka_unit_test(test_missed_completion_recovered_on_key_reuse),
+		cmocka_unit_test(test_missed_completion_recovered_on_split),
 		cmocka_unit_test(test_kvm_vmx_exit_entry_exit),
 		cmocka_unit_test(test_kvm_svm_exit),
 		cmocka_unit_test(test_kvm_svm_u32_exit_code),
