@@ -464,6 +464,23 @@ check_unfinished() {
 	assert_le "$n" 2 "$2: at most 2 completed I/Os reported unfinished (kernel quirk)"
 }
 
+# advise_find FILE FIELD VALUE ID JQ: JQ on the finding ID, in advise's JSON
+# lines FILE, of the workload whose FIELD (pid, cgroup_path) is VALUE;
+# "none" when it was not raised.
+advise_find() {
+	jq -r --arg k "$2" --arg v "$3" --arg id "$4" \
+		'select(.type == "finding" and .id == $id and (.workload[$k] | tostring) == $v)
+		 | '"$5" "$1" | grep . || echo none
+}
+
+# advise_check FILE FIELD VALUE ID: "STATUS REASON" of rule ID for that
+# workload, from advise's final line.
+advise_check() {
+	jq -r --arg k "$2" --arg v "$3" --arg id "$4" \
+		'select(.type == "advise") | .checks[]
+		 | select(.id == $id and (.[$k] | tostring) == $v) | "\(.status) \(.reason)"' "$1"
+}
+
 # record_values FILE JQPATH: distinct values of JQPATH over all lines but
 # "self" ones, one per line, sorted.
 record_values() {

@@ -148,18 +148,9 @@ assert_eq "$IOTRACE_RC" 0 "iotrace advise exits 0 after SIGINT, findings or not"
 assert_eq "$(json_bad_lines "$out")" "" "every line is a JSON object"
 
 # find NAME ID JQ: JQ on the finding ID of VM NAME ("none" if not raised).
-find() {
-	jq -r --arg id "$2" --argjson pid "${qpid[$1]}" \
-		'select(.type == "finding" and .id == $id and .workload.pid == $pid) | '"$3" \
-		"$out" | grep . || echo none
-}
-
-# check NAME ID: the status of rule ID for VM NAME, from the final line.
-check() {
-	jq -r --arg id "$2" --argjson pid "${qpid[$1]}" \
-		'select(.type == "advise") | .checks[] | select(.id == $id and .pid == $pid)
-		 | "\(.status) \(.reason)"' "$out"
-}
+find() { advise_find "$out" pid "${qpid[$1]}" "$2" "$3"; }
+# check NAME ID: "STATUS REASON" of rule ID for VM NAME, from the final line.
+check() { advise_check "$out" pid "${qpid[$1]}" "$2"; }
 
 total=$((READS + WRITES))
 

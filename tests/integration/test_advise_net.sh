@@ -99,18 +99,9 @@ assert_eq "$IOTRACE_RC" 0 "iotrace advise exits 0 after SIGINT"
 assert_eq "$(json_bad_lines "$out")" "" "every line is a JSON object"
 
 # find NAME ID JQ: JQ on finding ID of container NAME ("none" if not raised).
-find() {
-	jq -r --arg id "$2" --arg cg "${REL[$1]}" \
-		'select(.type == "finding" and .id == $id and .workload.cgroup_path == $cg) | '"$3" \
-		"$out" | grep . || echo none
-}
-
-# check NAME ID: "status reason" of rule ID for container NAME.
-check() {
-	jq -r --arg id "$2" --arg cg "${REL[$1]}" \
-		'select(.type == "advise") | .checks[] | select(.id == $id and .cgroup_path == $cg)
-		 | "\(.status) \(.reason)"' "$out"
-}
+find() { advise_find "$out" cgroup_path "${REL[$1]}" "$2" "$3"; }
+# check NAME ID: "STATUS REASON" of rule ID for container NAME.
+check() { advise_check "$out" cgroup_path "${REL[$1]}" "$2"; }
 
 hostc_name=${REL[hostc]#/}
 assert_eq "$(find nat net.nat .severity)" warning "nat: net.nat raised"

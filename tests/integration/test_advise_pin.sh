@@ -138,18 +138,9 @@ advise_stop() {
 }
 
 # finding NAME PID JQ: JQ on vm.unpinned_vcpu of PID in run NAME ("none" if not raised).
-finding() {
-	jq -r --argjson pid "$2" \
-		'select(.type == "finding" and .id == "vm.unpinned_vcpu" and .workload.pid == $pid)
-		 | '"$3" "$TEST_TMP/$1.advise.err.stdout" | grep . || echo none
-}
-
+finding() { advise_find "$TEST_TMP/$1.advise.err.stdout" pid "$2" vm.unpinned_vcpu "$3"; }
 # check NAME PID ID: "STATUS REASON" of rule ID for PID, from the advise line.
-check() {
-	jq -r --arg id "$3" --argjson pid "$2" \
-		'select(.type == "advise") | .checks[] | select(.id == $id and .pid == $pid)
-		 | "\(.status) \(.reason)"' "$TEST_TMP/$1.advise.err.stdout"
-}
+check() { advise_check "$TEST_TMP/$1.advise.err.stdout" pid "$2" "$3"; }
 
 # ---- run 1: unpinned, queued behind the hogs ----------------------------------
 

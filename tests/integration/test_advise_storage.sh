@@ -205,18 +205,9 @@ assert_eq "$(jq -nR -r "$_JQ_RECS"'[recs[] | select(.type == "self") | .lost.blk
 assert_eq "$(json_bad_lines "$out")" "" "advise: every line is a JSON object"
 
 # find NAME ID JQ: JQ on finding ID of container NAME ("none" if not raised).
-find() {
-	jq -r --arg id "$2" --arg cg "${REL[$1]}" \
-		'select(.type == "finding" and .id == $id and .workload.cgroup_path == $cg) | '"$3" \
-		"$out" | grep . || echo none
-}
-
-# check NAME ID: "status reason" of rule ID for container NAME.
-check() {
-	jq -r --arg id "$2" --arg cg "${REL[$1]}" \
-		'select(.type == "advise") | .checks[] | select(.id == $id and .cgroup_path == $cg)
-		 | "\(.status) \(.reason)"' "$out"
-}
+find() { advise_find "$out" cgroup_path "${REL[$1]}" "$2" "$3"; }
+# check NAME ID: "STATUS REASON" of rule ID for container NAME.
+check() { advise_check "$out" cgroup_path "${REL[$1]}" "$2"; }
 
 W=storage.writable_layer
 ev() { find layer "$W" ".evidence.$1"; }
