@@ -978,6 +978,8 @@ static bool own_sched_counts(uint64_t *mig, uint64_t *delay, uint64_t *pcount)
 		return false;
 	found = fscanf(f, "%llu %llu %llu", &run, &d, &p) == 3;
 	fclose(f);
+	if (!found)
+		return false;
 	snprintf(path, sizeof(path), "/proc/self/task/%u/sched", own_tid());
 	f = fopen(path, "re");
 	if (!f)
@@ -1023,10 +1025,12 @@ static void test_vm_thread_migrations_and_wait(void **state)
 	struct iotrace_bpf *skel;
 
 	(void)state;
+	/* Needed, not optional: a skip would pass silently in CI. */
 	if (libbpf_num_possible_cpus() < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		skip();
+		fail_msg("a migration needs two online CPUs");
 	if (!own_sched_counts(&m0, &d0, &p0))
-		skip(); /* no /proc/PID/sched (CONFIG_SCHED_DEBUG) or schedstat */
+		fail_msg("cannot read /proc/self/task/TID/sched and schedstat "
+			 "(CONFIG_SCHED_DEBUG, CONFIG_SCHEDSTATS)");
 	pin_cpu0();
 	skel = load_raw(false, now_ns());
 	/* The first KVM event: a VM thread from now, its counts' baseline taken (between 0 and b). */
