@@ -512,6 +512,11 @@ tmux_screen() {
 	tmux capture-pane -p -t "$1"
 }
 
+# tmux_kill SESSION: end SESSION if it still runs.
+tmux_kill() {
+	tmux kill-session -t "$1" 2>/dev/null || true
+}
+
 # tmux_screen_has SESSION ERE: whether the screen has a line matching ERE.
 tmux_screen_has() {
 	grep -qE -- "$2" <<<"$(tmux_screen "$1")"

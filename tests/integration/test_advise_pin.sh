@@ -213,30 +213,21 @@ assert_eq "$SEEN_AFF" 0 "run 2: /proc agrees: the vCPU thread may run on CPU 0 o
 # ---- run 3: top's drill-down says the same, live -----------------------------------
 
 SESSION=iotrace-pin-$$
-tmux_kill() {
-	tmux kill-session -t "$SESSION" 2>/dev/null || true
-}
-screen_has() {
-	tmux_screen_has "$SESSION" "$1"
-}
-wait_for() {
-	tmux_wait_for "$SESSION" "$@"
-}
-on_exit tmux_kill
+on_exit tmux_kill "$SESSION"
 tmux new-session -d -s "$SESSION" -x 160 -y 50 \
 	"$(printf '%q ' "$IOTRACE" top -d 0.5 --cgroup "$rel") 2>$TEST_TMP/top.err; echo \$? >$TEST_TMP/top.exit; sleep 600"
-wait_for "run 3: top attached" 30 screen_has "^NAME "
+tmux_wait_for "$SESSION" "run 3: top attached" 30 tmux_screen_has "$SESSION" "^NAME "
 start_hogs 0 0 1 1
 # Longer than runs 1 and 2: the drill-down is read while the VM still runs.
 "$VMM" --disk "$loop" --cgroup "$cg" --requests $((REQUESTS * 5)) --cpu-us "$CPU_US" \
 	>"$TEST_TMP/top-vmm.out" 2>&1 &
 pid3=$!
-wait_for "run 3: top lists the VM" 20 screen_has "kvm-$pid3"
+tmux_wait_for "$SESSION" "run 3: top lists the VM" 20 tmux_screen_has "$SESSION" "kvm-$pid3"
 tmux send-keys -t "$SESSION" / "kvm-$pid3" Enter
 sleep 0.5
 tmux send-keys -t "$SESSION" Enter
-wait_for "run 3: the drill-down raises vm.unpinned_vcpu once the VM was watched 3 s" 30 \
-	screen_has "\\[warning\\] vm\\.unpinned_vcpu: "
+tmux_wait_for "$SESSION" "run 3: the drill-down raises vm.unpinned_vcpu once the VM was watched 3 s" 30 \
+	tmux_screen_has "$SESSION" "\\[warning\\] vm\\.unpinned_vcpu: "
 assert_match "$(tmux_screen "$SESSION")" "remedy: Pin each vCPU thread" \
 	"run 3: with its remedy"
 assert_match "$(tmux_screen "$SESSION")" "vm\\.io_main_loop not judged: not a QEMU process" \
@@ -245,9 +236,9 @@ kill "$pid3" 2>/dev/null || true
 wait "$pid3" 2>/dev/null || true
 stop_hogs
 tmux send-keys -t "$SESSION" q
-wait_for "run 3: top exits on q" 10 test -s "$TEST_TMP/top.exit"
+tmux_wait_for "$SESSION" "run 3: top exits on q" 10 test -s "$TEST_TMP/top.exit"
 assert_eq "$(cat "$TEST_TMP/top.exit")" 0 "run 3: iotrace top exits 0 ($(head -c 300 "$TEST_TMP/top.err"))"
-tmux_kill
+tmux_kill "$SESSION"
 
 if grep -qv '^ok$' "$_lib_results"; then
 	echo "# advise output:"

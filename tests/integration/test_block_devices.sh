@@ -93,37 +93,28 @@ assert_eq "$(jq -nR -r "$_JQ_RECS"'[recs[] | select(.type == "self") | .lost.blk
 # ---- top: the drill-down lists both devices ---------------------------------------
 
 SESSION=iotrace-devs-$$
-tmux_kill() {
-	tmux kill-session -t "$SESSION" 2>/dev/null || true
-}
-screen_has() {
-	tmux_screen_has "$SESSION" "$1"
-}
-wait_for() {
-	tmux_wait_for "$SESSION" "$@"
-}
 
 # Reads on both devices until the cgroup is killed at exit.
 "$IOGEN" --cgroup "$cg" rand --dev "$loop_a" --reads 100000000 --writes 0 >/dev/null 2>&1 &
 disown $!
 "$IOGEN" --cgroup "$cg" rand --dev "$loop_b" --reads 100000000 --writes 0 >/dev/null 2>&1 &
 disown $!
-on_exit tmux_kill
+on_exit tmux_kill "$SESSION"
 tmux new-session -d -s "$SESSION" -x 150 -y 40 \
 	"$(printf '%q ' "$IOTRACE" top -d 0.5 --cgroup "$rel") 2>$TEST_TMP/top.err; echo \$? >$TEST_TMP/top.exit; sleep 600"
-wait_for "top shows the workload" 20 screen_has "^$name "
+tmux_wait_for "$SESSION" "top shows the workload" 20 tmux_screen_has "$SESSION" "^$name "
 tmux send-keys -t "$SESSION" Enter
-wait_for "the drill-down lists A by name and number" 10 \
-	screen_has "${loop_a##*/} \($dev_a\)"
-wait_for "the drill-down lists B by name and number" 5 \
-	screen_has "${loop_b##*/} \($dev_b\)"
+tmux_wait_for "$SESSION" "the drill-down lists A by name and number" 10 \
+	tmux_screen_has "$SESSION" "${loop_a##*/} \($dev_a\)"
+tmux_wait_for "$SESSION" "the drill-down lists B by name and number" 5 \
+	tmux_screen_has "$SESSION" "${loop_b##*/} \($dev_b\)"
 assert_match "$(tmux_screen "$SESSION")" "latency over all devices" \
 	"the drill-down says the latency is over all devices"
 tmux send-keys -t "$SESSION" q
 # Its exit status, so that a sanitizer report (which aborts) fails here too.
-wait_for "top exits on q" 10 test -s "$TEST_TMP/top.exit"
+tmux_wait_for "$SESSION" "top exits on q" 10 test -s "$TEST_TMP/top.exit"
 assert_eq "$(cat "$TEST_TMP/top.exit")" 0 "iotrace top exits 0 ($(head -c 300 "$TEST_TMP/top.err"))"
-tmux_kill
+tmux_kill "$SESSION"
 _cg_kill "$cg"
 
 finish

@@ -28,10 +28,6 @@ name_cpu=${rel_cpu##*/}
 loop=$(mk_loop 256)
 SESSION=iotrace-top-$$
 
-tmux_kill() {
-	tmux kill-session -t "$SESSION" 2>/dev/null || true
-}
-
 screen() {
 	tmux_screen "$SESSION"
 }
@@ -91,7 +87,7 @@ disown $!
 "$IOGEN" --cgroup "$cg_cpu" spin --seconds 120 >/dev/null 2>&1 &
 disown $!
 
-on_exit tmux_kill
+on_exit tmux_kill "$SESSION"
 tmux new-session -d -s "$SESSION" -x 150 -y 40 \
 	"$(printf '%q ' "$IOTRACE" top -d 0.5 --cgroup "$rel_io" --cgroup "$rel_cpu") 2>$TEST_TMP/top.err; echo \$? >$TEST_TMP/exit; stty -a >$TEST_TMP/stty; sleep 600"
 
@@ -126,7 +122,7 @@ assert_eq "$(screen | grep -c '^NAME ')" 0 "the table is gone from the terminal 
 stty_after=$(cat "$TEST_TMP/stty")
 assert_match "$stty_after" '(^| )icanon( |$)' "the terminal is back in canonical mode"
 assert_match "$stty_after" '(^| )echo( |$)' "the terminal echoes again"
-tmux_kill
+tmux_kill "$SESSION"
 _cg_kill "$cg_io"
 _cg_kill "$cg_cpu"
 
