@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "advice.h"
+#include "advice_lookup.h"
 
 enum { IO_MAIN, HUGE, CPU, PIN };
 
@@ -83,18 +84,7 @@ static const struct advice_check *eval(const struct advice_vm *vms, size_t n, si
 
 static const struct advice_finding *finding(const struct advice_result *res, const char *id)
 {
-	for (size_t i = 0; i < res->nfindings; i++)
-		if (!strcmp(res->findings[i].id, id))
-			return &res->findings[i];
-	return NULL;
-}
-
-static const struct advice_fig *fig(const struct advice_fig *figs, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(figs[i].key, key))
-			return &figs[i];
-	return NULL;
+	return finding_of(res->findings, res->nfindings, id);
 }
 
 static void test_good_vm_raises_nothing(void **state)

@@ -24,6 +24,7 @@
 #include <linux/rtnetlink.h>
 
 #include "advice_ct.h"
+#include "advice_lookup.h"
 
 enum { NAT, BRIDGE, LAYER };
 
@@ -85,18 +86,7 @@ static const struct advice_check *eval(const struct advice_ct *cts, size_t n, si
 
 static const struct advice_finding *finding(const struct advice_ct_result *res, const char *id)
 {
-	for (size_t i = 0; i < res->nfindings; i++)
-		if (!strcmp(res->findings[i].id, id))
-			return &res->findings[i];
-	return NULL;
-}
-
-static const struct advice_fig *fig(const struct advice_fig *figs, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(figs[i].key, key))
-			return &figs[i];
-	return NULL;
+	return finding_of(res->findings, res->nfindings, id);
 }
 
 static double ev(const struct advice_finding *fd, const char *key)
