@@ -165,6 +165,17 @@ static bool net_judgeable(const struct advice_ct *ct, struct advice_check *c)
 	return true;
 }
 
+/* The saving's figures: save_cpb cycles per byte at rate bytes/s. */
+static void net_saving(struct advice_finding *fd, const struct advice_ct_measure *m,
+		       double save_cpb, double rate)
+{
+	double cpu_pct = m->cycles_per_ns > 0 ? save_cpb * rate / (m->cycles_per_ns * 1e9) * 100 :
+						0;
+
+	advice_sv_num(fd, "cycles_per_byte", save_cpb, 3);
+	advice_sv_num(fd, "cpu_pct_of_one_cpu", cpu_pct, 2);
+}
+
 static void net_finding(const struct advice_ct *cts, size_t n, size_t which,
 			struct advice_finding *fd, bool nat)
 {
@@ -172,7 +183,7 @@ static void net_finding(const struct advice_ct *cts, size_t n, size_t which,
 	const struct advice_ct_measure *m = &ct->m;
 	const struct ct_net_facts *f = &ct->net;
 	double cpb = advice_ct_cycles_per_byte(m), cpp = cycles_per_packet(m);
-	double ref_cpb = -1, ref_cpp = -1, ratio = -1, save_cpb, rate, cpu_pct;
+	double ref_cpb = -1, ref_cpp = -1, ratio = -1, rate;
 	char subnet[32] = "unknown";
 
 	if (f->bridge_prefixlen)
@@ -250,11 +261,7 @@ static void net_finding(const struct advice_ct *cts, size_t n, size_t which,
 				ref->name, ref_cpb, cpb);
 			return;
 		}
-		save_cpb = cpb - ref_cpb;
-		cpu_pct = m->cycles_per_ns > 0 ? save_cpb * rate / (m->cycles_per_ns * 1e9) * 100 :
-						 0;
-		advice_sv_num(fd, "cycles_per_byte", save_cpb, 3);
-		advice_sv_num(fd, "cpu_pct_of_one_cpu", cpu_pct, 2);
+		net_saving(fd, m, cpb - ref_cpb, rate);
 		ADVICE_SETF(
 			fd->saving_basis,
 			"measured on this host: %s, in the host's network namespace, at %.2f cycles "
@@ -272,10 +279,7 @@ static void net_finding(const struct advice_ct *cts, size_t n, size_t which,
 			ADVICE_NET_MIN_PACKETS);
 		return;
 	}
-	save_cpb = cpb * (1 - ADVICE_STUDY_NATIVE_CPB / ADVICE_STUDY_NAT_CPB);
-	cpu_pct = m->cycles_per_ns > 0 ? save_cpb * rate / (m->cycles_per_ns * 1e9) * 100 : 0;
-	advice_sv_num(fd, "cycles_per_byte", save_cpb, 3);
-	advice_sv_num(fd, "cpu_pct_of_one_cpu", cpu_pct, 2);
+	net_saving(fd, m, cpb * (1 - ADVICE_STUDY_NATIVE_CPB / ADVICE_STUDY_NAT_CPB), rate);
 	ADVICE_SETF(
 		fd->saving_basis,
 		"the study's ratio, not measured here: Felter et al. (IBM RC25482, 2014) measured "

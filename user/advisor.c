@@ -40,6 +40,25 @@ struct advisor_ct_watch {
 	double seconds; /* watched while it had processes */
 };
 
+/*
+ * The array arr of n elements of size bytes, with room for one more (its
+ * capacity *cap doubles when full); NULL when out of memory, arr then
+ * untouched.
+ */
+static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+	void *grown;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : 16;
+	grown = realloc(arr, ncap * size);
+	if (grown)
+		*cap = ncap;
+	return grown;
+}
+
 static struct advisor_watch *watch_of(struct advisor *a, const struct vm_entry *vm, bool *created)
 {
 	struct advisor_watch *w;
@@ -48,15 +67,10 @@ static struct advisor_watch *watch_of(struct advisor *a, const struct vm_entry *
 	for (size_t i = 0; i < a->nw; i++)
 		if (a->w[i].vm == vm)
 			return &a->w[i];
-	if (a->nw == a->capw) {
-		size_t cap = a->capw ? a->capw * 2 : 16;
-		struct advisor_watch *n = realloc(a->w, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		a->w = n;
-		a->capw = cap;
-	}
+	w = room_for_one(a->w, a->nw, &a->capw, sizeof(*w));
+	if (!w)
+		return NULL;
+	a->w = w;
 	w = &a->w[a->nw++];
 	memset(w, 0, sizeof(*w));
 	w->vm = vm;
@@ -185,15 +199,10 @@ static struct advisor_ct_watch *ct_watch_of(struct advisor *a, uint64_t id, bool
 		a->ct_untracked++;
 		return NULL;
 	}
-	if (a->ncw == a->capcw) {
-		size_t cap = a->capcw ? a->capcw * 2 : 16;
-		struct advisor_ct_watch *n = realloc(a->cw, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		a->cw = n;
-		a->capcw = cap;
-	}
+	w = room_for_one(a->cw, a->ncw, &a->capcw, sizeof(*w));
+	if (!w)
+		return NULL;
+	a->cw = w;
 	w = &a->cw[a->ncw++];
 	memset(w, 0, sizeof(*w));
 	w->id = id;
