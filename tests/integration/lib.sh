@@ -464,6 +464,15 @@ check_unfinished() {
 	assert_le "$n" 2 "$2: at most 2 completed I/Os reported unfinished (kernel quirk)"
 }
 
+# check_vm_unfinished FILE PID: the same for the VM summary of PID.
+check_vm_unfinished() {
+	local n
+	n=$(vm_summary "$1" "$2" '[.block.unfinished[]? | .read_ops + .write_ops] | add // 0')
+	[[ $n == 0 ]] ||
+		echo "# VM $2: block.unfinished: $(vm_summary "$1" "$2" '.block.unfinished | tostring')"
+	assert_le "$n" 2 "VM $2: at most 2 completed I/Os reported unfinished (kernel quirk)"
+}
+
 # advise_find FILE FIELD VALUE ID JQ: JQ on the finding ID, in advise's JSON
 # lines FILE, of the workload whose FIELD (pid, cgroup_path) is VALUE;
 # "none" when it was not raised.
@@ -503,6 +512,32 @@ vm_summary() {
 # of PID's VM summary line.
 vm_role() {
 	vm_summary "$1" "$2" "[.threads[] | select(.role == \"$3\")] | if length == 1 then .[0] | $4 else \"<\(length) $3 entries>\" end"
+}
+
+# assert_vm_role_io FILE PID ROLE "R W RB WB" WHAT: ROLE's block figures
+# (read_ops write_ops read_bytes write_bytes) in PID's VM summary are R W RB
+# WB.  The VM's I/Os left in flight at exit (block.unfinished: see done())
+# are not split by role, so each figure may fall short of its expected value
+# by at most the VM's unfinished figure; it is exact when there is none.
+assert_vm_role_io() {
+	local got unf
+	got=$(vm_role "$1" "$2" "$3" '"\(.read_ops) \(.write_ops) \(.read_bytes) \(.write_bytes)"')
+	unf=$(vm_summary "$1" "$2" '[.block.unfinished[]?] as $u
+		| [("read_ops", "write_ops", "read_bytes", "write_bytes") as $k
+		   | [$u[][$k]] | add // 0] | map(tostring) | join(" ")')
+	if [[ $got == "$4" ]]; then
+		pass "$5"
+	elif [[ $got =~ ^[0-9\ ]+$ && $unf =~ ^[0-9\ ]+$ ]] &&
+		awk -v g="$got" -v e="$4" -v u="$unf" 'BEGIN {
+			n = split(g, G); split(e, E); split(u, U)
+			if (n != 4) exit 1
+			for (i = 1; i <= 4; i++)
+				if (G[i] > E[i] || G[i] < E[i] - U[i]) exit 1
+		}'; then
+		pass "$5 (short by the VM's I/Os left in flight: $unf)"
+	else
+		fail "$5" "expected $4 (less at most the VM's unfinished ${unf:-<unknown>}) got ${got:-<empty>}"
+	fi
 }
 
 # ---- tmux: a terminal program as a person sees it ---------------------------

@@ -114,8 +114,9 @@ check_vm() {
 	assert_eq "$(vm .kvm.exit_handling_ns "$pid")" null "$name: no exit handling time without kvm_exit"
 	assert_eq "$(vm 'done(.read_ops)' "$pid")" "$reads" "$name: read_ops == the VMM's reads"
 	assert_eq "$(vm 'done(.write_ops)' "$pid")" "$writes" "$name: write_ops == the VMM's writes"
-	assert_eq "$(vm .block.read_bytes "$pid")" "$((reads * BS))" "$name: read_bytes"
-	assert_eq "$(vm .block.write_bytes "$pid")" "$((writes * BS))" "$name: write_bytes"
+	assert_eq "$(vm 'done(.read_bytes)' "$pid")" "$((reads * BS))" "$name: read_bytes"
+	assert_eq "$(vm 'done(.write_bytes)' "$pid")" "$((writes * BS))" "$name: write_bytes"
+	check_vm_unfinished "$out" "$pid"
 	assert_within_pct "$(vm .derived.exits_per_io "$pid")" \
 		"$(awk -v e="$exits" -v i="$ios" 'BEGIN { printf "%.6f", e / i }')" 1 \
 		"$name: exits_per_io within 1% of the VMM's exits / ios"
@@ -133,7 +134,8 @@ check_vm() {
 	fi
 	assert_eq "$(vm '.kvm.userspace_exits_by_reason.KVM_EXIT_HLT' "$pid")" 1 \
 		"$name: the guest's final hlt"
-	assert_eq "$(role '.read_ops + .write_ops' "$pid" "$io_role")" "$ios" \
+	assert_eq "$((reads + writes))" "$ios" "$name: the VMM's I/Os are its reads and writes"
+	assert_vm_role_io "$out" "$pid" "$io_role" "$reads $writes $((reads * BS)) $((writes * BS))" \
 		"$name: all block ops on the $io_role thread"
 	assert_gt "$(role .cpu_ns "$pid" vcpu)" 0 "$name: the vcpu thread's CPU time"
 	if [[ -n $idle_role ]]; then

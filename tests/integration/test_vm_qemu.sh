@@ -155,7 +155,7 @@ others() {
 check_vm() {
 	local mode=$1 io=$2 pid=${qpid[$1]}
 	local probes=$((dreads[$1] - greads[$1]))
-	local io_reads=${greads[$1]} main_reads=$probes
+	local io_reads=${greads[$1]} main_reads=$probes io_rbytes
 
 	[[ $io != main ]] || io_reads=$((greads[$1] + probes))
 	assert_eq "$probes" "$PROBES" \
@@ -176,17 +176,17 @@ check_vm() {
 		"$mode: read_ops == the loop device's reads (guest + probes)"
 	assert_eq "$(vm 'done(.write_ops)' "$pid")" "${dwrites[$1]}" \
 		"$mode: write_ops == the loop device's writes (the guest's)"
-	assert_eq "$(vm .block.read_bytes "$pid")" "$((drsec[$1] * 512))" "$mode: read_bytes"
-	assert_eq "$(vm .block.write_bytes "$pid")" "$((dwsec[$1] * 512))" "$mode: write_bytes"
+	assert_eq "$(vm 'done(.read_bytes)' "$pid")" "$((drsec[$1] * 512))" "$mode: read_bytes"
+	assert_eq "$(vm 'done(.write_bytes)' "$pid")" "$((dwsec[$1] * 512))" "$mode: write_bytes"
+	check_vm_unfinished "$out" "$pid"
 
-	assert_eq "$(role '"\(.read_ops) \(.write_ops)"' "$pid" "$io")" "$io_reads ${gwrites[$1]}" \
+	io_rbytes=$(((io_reads - greads[$1]) * BS + grsec[$1] * 512))
+	assert_vm_role_io "$out" "$pid" "$io" \
+		"$io_reads ${gwrites[$1]} $io_rbytes $((gwsec[$1] * 512))" \
 		"$mode: the guest's I/O$([[ $io == main ]] && echo " and the probes") on the $io thread"
-	assert_eq "$(role '"\(.read_bytes) \(.write_bytes)"' "$pid" "$io")" \
-		"$(((io_reads - greads[$1]) * BS + grsec[$1] * 512)) $((gwsec[$1] * 512))" \
-		"$mode: bytes on the $io thread"
 	if [[ $io != main ]]; then
-		assert_eq "$(role '"\(.read_ops) \(.write_ops) \(.read_bytes)"' "$pid" main)" \
-			"$main_reads 0 $((main_reads * BS))" "$mode: only the probes on the main thread"
+		assert_vm_role_io "$out" "$pid" main "$main_reads 0 $((main_reads * BS)) 0" \
+			"$mode: only the probes on the main thread"
 	fi
 	assert_eq "$(others '.read_ops + .write_ops' "$pid" "$io" main)" 0 \
 		"$mode: no block ops on any other role"
