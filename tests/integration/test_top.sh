@@ -151,7 +151,7 @@ wait_for "top -b attached" 30 grep -q '^iotrace top - ' "$TEST_TMP/batch2"
 wait "$top_pid"
 assert_eq "$?" 0 "top -b -n 6 exits 0"
 iotrace_stop_ok "$IOTRACE_PID" "$TEST_TMP/rec.err" "record exits 0"
-rec_reads=$(summary_field "$TEST_TMP/rec.json" "$rel_io" .block.read_ops)
+rec_reads=$(summary_field "$TEST_TMP/rec.json" "$rel_io" 'done(.read_ops)')
 top_reads=$(awk -v n="$name_io" '
 	/^iotrace top - / { for (i = 1; i <= NF; i++) if ($i == "every") { d = $(i + 1); sub(/s$/, "", d) } }
 	/^NAME / { for (i = 1; i <= NF; i++) { h = $i; sub(/\*$/, "", h); if (h == "R/s") c = i } next }
@@ -163,6 +163,7 @@ top_reads=$(awk -v n="$name_io" '
 	END { printf "%.0f", s }' "$TEST_TMP/batch2")
 echo "# reads: iogen $READS, record $rec_reads, top -b (R/s x interval, summed) $top_reads"
 assert_eq "$rec_reads" "$READS" "record counts the workload's reads exactly"
+check_unfinished "$TEST_TMP/rec.json" "$rel_io"
 assert_within_pct "$top_reads" "$rec_reads" 2 "top -b's reads agree with record's"
 
 finish
