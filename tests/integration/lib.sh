@@ -456,21 +456,17 @@ interval_sum() {
 # CGROUP_PATH, whose I/O has all completed, lists at most 2 I/Os in
 # block.unfinished (a kernel quirk, about one completion in 30,000 or more,
 # not a way to lose I/Os); prints them when there are any.
-check_unfinished() {
-	local n
-	n=$(summary_field "$1" "$2" '[.block.unfinished[]? | .read_ops + .write_ops] | add // 0')
-	[[ $n == 0 ]] ||
-		echo "# $2: block.unfinished: $(summary_field "$1" "$2" '.block.unfinished | tostring')"
-	assert_le "$n" 2 "$2: at most 2 completed I/Os reported unfinished (kernel quirk)"
-}
-
 # check_vm_unfinished FILE PID: the same for the VM summary of PID.
-check_vm_unfinished() {
-	local n
-	n=$(vm_summary "$1" "$2" '[.block.unfinished[]? | .read_ops + .write_ops] | add // 0')
+check_unfinished() { _check_unfinished summary_field "$1" "$2" "$2"; }
+check_vm_unfinished() { _check_unfinished vm_summary "$1" "$2" "VM $2"; }
+
+# _check_unfinished READER FILE KEY LABEL: READER FILE KEY JQPATH reads the summary.
+_check_unfinished() {
+	local get=$1 file=$2 key=$3 label=$4 n
+	n=$("$get" "$file" "$key" '[.block.unfinished[]? | .read_ops + .write_ops] | add // 0')
 	[[ $n == 0 ]] ||
-		echo "# VM $2: block.unfinished: $(vm_summary "$1" "$2" '.block.unfinished | tostring')"
-	assert_le "$n" 2 "VM $2: at most 2 completed I/Os reported unfinished (kernel quirk)"
+		echo "# $label: block.unfinished: $("$get" "$file" "$key" '.block.unfinished | tostring')"
+	assert_le "$n" 2 "$label: at most 2 completed I/Os reported unfinished (kernel quirk)"
 }
 
 # advise_find FILE FIELD VALUE ID JQ: JQ on the finding ID, in advise's JSON
