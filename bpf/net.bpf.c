@@ -34,7 +34,8 @@
  * each run handled (include/net_share.h).  The same time is taken back
  * from the task the run interrupted, whose scheduler run time includes it
  * on kernels without CONFIG_IRQ_TIME_ACCOUNTING, so that it is charged
- * once, to the workloads it served.
+ * once, to the workloads it served.  A run's time is the scheduler's: less
+ * the steal time the task clock left out meanwhile (task_clock_lag()).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -64,6 +65,7 @@ struct {
 /* The NET_RX or NET_TX run in progress on a CPU, and whose packets it handled. */
 struct softirq_run {
 	__u64 start_ns; /* 0: none in progress */
+	__u64 lag_start; /* task_clock_lag() at the start */
 	__u64 pmu_start;
 	__u64 other; /* packets of owners beyond the list */
 	__u32 nr;
@@ -98,6 +100,33 @@ struct {
 struct iotrace_net_state net_state = {};
 
 static const struct iotrace_net_stats zero_net_stats;
+
+/*
+ * How far this CPU's scheduler task clock (rq->clock_task, which task run
+ * times and cpu.stat advance by) has fallen behind its clock (rq->clock):
+ * on a guest whose hypervisor reports steal time, the steal time left out
+ * (CONFIG_PARAVIRT_TIME_ACCOUNTING); with CONFIG_IRQ_TIME_ACCOUNTING, irq
+ * time too.  bpf_ktime_get_ns() counts steal time: a run of a few
+ * microseconds that the hypervisor stalled for milliseconds would take that
+ * much from the interrupted task, whose run time never held it (seen here:
+ * a sender charged 1 ms of its 181 ms).  The rq clocks are brought up to
+ * date at every tick, and a stall ends with the tick that came due in it,
+ * so the growth over a run is the steal in it, to a tick.  Reached through
+ * the task's cfs_rq (CONFIG_FAIR_GROUP_SCHED): this_rq is not a symbol BPF
+ * can resolve without CONFIG_KALLSYMS_ALL.  0 where it cannot be read.
+ */
+static __always_inline __u64 task_clock_lag(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct rq *rq;
+
+	if (!bpf_core_field_exists(task->se.cfs_rq))
+		return 0;
+	rq = BPF_CORE_READ(task, se.cfs_rq, rq);
+	if (!rq)
+		return 0;
+	return BPF_CORE_READ(rq, clock) - BPF_CORE_READ(rq, clock_task);
+}
 
 static __always_inline struct softirq_run *this_run(void)
 {
@@ -251,6 +280,7 @@ static __always_inline void on_softirq_entry(unsigned int vec)
 	run->nr = 0;
 	run->other = 0;
 	run->pmu_start = use_pmu ? read_pmu() : 0;
+	run->lag_start = CONFIG_IRQ_TIME_ACCOUNTING ? 0 : task_clock_lag();
 	run->start_ns = bpf_ktime_get_ns();
 }
 
@@ -399,7 +429,7 @@ int BPF_PROG(net_dev_tx_raw, struct sk_buff *skb, struct net_device *dev)
 
 static __always_inline void on_softirq_exit(unsigned int vec)
 {
-	__u64 shares[IOTRACE_SOFTIRQ_OWNERS] = {}, now, elapsed, rest, cycles = 0, pmu_now;
+	__u64 shares[IOTRACE_SOFTIRQ_OWNERS] = {}, now, elapsed, rest, cycles = 0, pmu_now, lag;
 	struct softirq_run *run;
 	__u32 nr;
 
@@ -411,6 +441,16 @@ static __always_inline void on_softirq_exit(unsigned int vec)
 	now = bpf_ktime_get_ns();
 	elapsed = now > run->start_ns ? now - run->start_ns : 0;
 	run->start_ns = 0;
+	/*
+	 * With CONFIG_IRQ_TIME_ACCOUNTING the lag holds the run itself, and
+	 * the task clock never had it: nothing to take back, wall time shared.
+	 */
+	if (!CONFIG_IRQ_TIME_ACCOUNTING) {
+		lag = task_clock_lag() - run->lag_start;
+		/* Read racing a remote clock update: not steal, ignored. */
+		if ((__s64)lag > 0)
+			elapsed = lag < elapsed ? elapsed - lag : 0;
+	}
 	if (use_pmu && run->pmu_start) {
 		pmu_now = read_pmu();
 		cycles = pmu_now > run->pmu_start ? pmu_now - run->pmu_start : 0;

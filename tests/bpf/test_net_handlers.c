@@ -83,6 +83,7 @@
  */
 struct softirq_run {
 	__u64 start_ns; /* 0: none in progress */
+	__u64 lag_start;
 	__u64 pmu_start;
 	__u64 other;
 	__u32 nr;
@@ -458,6 +459,38 @@ static void assert_within(const char *what, uint64_t v, uint64_t lo, uint64_t hi
 			 (unsigned long long)lo, (unsigned long long)hi);
 }
 
+/*
+ * CPU 0's task clock lag now (bpf/net.bpf.c, task_clock_lag()), as a NET_RX
+ * entry records it: the steal time the scheduler has left out of run
+ * times so far.  It starts a run, so comes after the run under test.
+ */
+static uint64_t lag_now(struct iotrace_bpf *skel)
+{
+	entry(skel, NET_RX_SOFTIRQ);
+	return run_get(skel).lag_start;
+}
+
+/*
+ * A run's charged time: its wall time, from start_ns to the exit (called
+ * between t2 and t3), less the steal time the exit saw since the entry's
+ * lag lag0; that is at most the lag's growth until now.  Without steal
+ * (bare metal, or a quiet hypervisor) the lower bound is the wall time.
+ */
+static void assert_run_time(struct iotrace_bpf *skel, const char *what, uint64_t v,
+			    uint64_t start_ns, uint64_t lag0, uint64_t t2, uint64_t t3)
+{
+	uint64_t steal = lag_now(skel) - lag0, lo = t2 - start_ns;
+
+	assert_within(what, v, lo > steal ? lo - steal : 0, t3 - start_ns);
+}
+
+/* Set CPU 0's softirq run state as run_put() does, with the lag of now. */
+static void run_put_started(struct iotrace_bpf *skel, struct softirq_run *r)
+{
+	r->lag_start = lag_now(skel);
+	run_put(skel, r);
+}
+
 /* ---- packets and bytes -------------------------------------------------- */
 
 struct pkt_case {
@@ -713,7 +746,8 @@ static void test_softirq_shares_follow_packets(void **state)
 	sb = net_stats_present(skel, scratch.id);
 	assert_int_equal(sa.rx_packets, 2);
 	assert_int_equal(sb.rx_packets, 1);
-	assert_within("elapsed", sa.softirq_ns + sb.softirq_ns, t2 - r.start_ns, t3 - r.start_ns);
+	assert_run_time(skel, "elapsed", sa.softirq_ns + sb.softirq_ns, r.start_ns, r.lag_start, t2,
+			t3);
 	assert_int_equal(sb.softirq_ns, (sa.softirq_ns + sb.softirq_ns) / 3);
 	assert_no_net_stats(skel, IOTRACE_UNATTRIBUTED_ID);
 	assert_int_equal(net_stats_entries(skel, &total), 2);
@@ -745,7 +779,7 @@ static void test_softirq_tx_run(void **state)
 	t3 = now_ns();
 	s = net_stats_present(skel, a);
 	assert_int_equal(s.tx_packets, 4);
-	assert_within("elapsed", s.softirq_ns, t2 - r.start_ns, t3 - r.start_ns);
+	assert_run_time(skel, "elapsed", s.softirq_ns, r.start_ns, r.lag_start, t2, t3);
 	assert_no_net_stats(skel, IOTRACE_UNATTRIBUTED_ID);
 	iotrace_bpf__destroy(skel);
 }
@@ -773,7 +807,8 @@ static void test_softirq_without_owner_is_unattributed(void **state)
 	exit_(skel, NET_RX_SOFTIRQ);
 	t3 = now_ns();
 	s = net_stats_present(skel, IOTRACE_UNATTRIBUTED_ID);
-	assert_within("unattributed softirq_ns", s.softirq_ns, t2 - r.start_ns, t3 - r.start_ns);
+	assert_run_time(skel, "unattributed softirq_ns", s.softirq_ns, r.start_ns, r.lag_start, t2,
+			t3);
 	s.softirq_ns = 0;
 	assert_net_stats("unattributed", s, (struct iotrace_net_stats){ 0 });
 	assert_int_equal(net_stats_entries(skel, &total), 1);
@@ -797,7 +832,7 @@ static void test_softirq_other_vectors_ignored(void **state)
 	(void)state;
 	pin_cpu0();
 	run.start_ns = now_ns() - 1000 * 1000;
-	run_put(skel, &run);
+	run_put_started(skel, &run);
 	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
 		entry(skel, vecs[i]);
 		r = run_get(skel);
@@ -810,8 +845,8 @@ static void test_softirq_other_vectors_ignored(void **state)
 	t2 = now_ns();
 	exit_(skel, NET_RX_SOFTIRQ);
 	t3 = now_ns();
-	assert_within("elapsed", net_stats_present(skel, 4242).softirq_ns, t2 - run.start_ns,
-		      t3 - run.start_ns);
+	assert_run_time(skel, "elapsed", net_stats_present(skel, 4242).softirq_ns, run.start_ns,
+			run.lag_start, t2, t3);
 	assert_int_equal(net_stats_entries(skel, &total), 1);
 	iotrace_bpf__destroy(skel);
 }
@@ -872,7 +907,7 @@ static void test_softirq_owners_beyond_list(void **state)
 		run.owners[i].packets = i + 1;
 	}
 	run.start_ns = now_ns() - 1000 * 1000;
-	run_put(skel, &run);
+	run_put_started(skel, &run);
 	udp512(&p);
 
 	run_skb(skel->progs.net_ingress, &p, 0); /* a, listed last */
@@ -896,7 +931,7 @@ static void test_softirq_owners_beyond_list(void **state)
 	exit_(skel, NET_RX_SOFTIRQ);
 	t3 = now_ns();
 	assert_int_equal(net_stats_entries(skel, &elapsed), IOTRACE_SOFTIRQ_OWNERS + 2);
-	assert_within("elapsed", elapsed, t2 - run.start_ns, t3 - run.start_ns);
+	assert_run_time(skel, "elapsed", elapsed, run.start_ns, run.lag_start, t2, t3);
 
 	/* 1 + 2 + ... + 7 of the made-up owners, 8 + 1 of a, 4 other: 41 packets. */
 	total = r.other;
@@ -984,7 +1019,7 @@ static uint64_t sub0(uint64_t a, uint64_t b)
 static void test_softirq_time_leaves_interrupted_task(void **state)
 {
 	struct iotrace_bpf *skel = load_net();
-	uint64_t id = own_cgroup_id(), r0, r1, r2, r3, c1, charged, e, lo, hi;
+	uint64_t id = own_cgroup_id(), r0, r1, r2, r3, c1, charged, e, lo, hi, lag0;
 
 	(void)state;
 	pin_cpu0();
@@ -993,6 +1028,7 @@ static void test_softirq_time_leaves_interrupted_task(void **state)
 	r1 = own_runtime_ns();
 	c1 = cpu_ns_of(skel, id); /* the first sighting: the slice so far */
 	entry(skel, NET_RX_SOFTIRQ);
+	lag0 = run_get(skel).lag_start;
 	spin_ns(20 * 1000 * 1000);
 	exit_(skel, NET_RX_SOFTIRQ);
 	r2 = own_runtime_ns();
@@ -1000,7 +1036,7 @@ static void test_softirq_time_leaves_interrupted_task(void **state)
 	r3 = own_runtime_ns();
 	charged = cpu_ns_of(skel, id) - c1;
 	e = net_stats_present(skel, IOTRACE_UNATTRIBUTED_ID).softirq_ns;
-	assert_true(e >= 20 * 1000 * 1000);
+	assert_true(e + (lag_now(skel) - lag0) >= 20 * 1000 * 1000); /* less steal, if any */
 	if (skel->kconfig->CONFIG_IRQ_TIME_ACCOUNTING) {
 		lo = r2 - r1;
 		hi = r3 - r0;
@@ -1015,6 +1051,46 @@ static void test_softirq_time_leaves_interrupted_task(void **state)
 			 (unsigned long long)(r2 - r1), (unsigned long long)(r3 - r0),
 			 (unsigned long long)lo, (unsigned long long)hi,
 			 skel->kconfig->CONFIG_IRQ_TIME_ACCOUNTING);
+	iotrace_bpf__destroy(skel);
+}
+
+/*
+ * Steal time in a run (the hypervisor stalled the CPU, and the scheduler
+ * left the stall out of the interrupted task's run time) is nobody's: the
+ * run charges its wall time less the task clock lag's growth over it, and
+ * nothing when the lag grew by more than the run lasted.  The steal is
+ * made up by moving the run's start lag back: 10 s for a run of no time,
+ * then 1 ms for a run of 3 ms.
+ */
+static void test_softirq_steal_left_out(void **state)
+{
+	const uint64_t stolen = 1000 * 1000;
+	struct iotrace_bpf *skel = load_net();
+	uint64_t t2, t3, total;
+	struct softirq_run r;
+
+	(void)state;
+	pin_cpu0();
+	entry(skel, NET_RX_SOFTIRQ);
+	r = run_get(skel);
+	r.lag_start -= 10000 * stolen;
+	run_put(skel, &r);
+	exit_(skel, NET_RX_SOFTIRQ);
+	assert_int_equal(run_get(skel).start_ns, 0);
+	assert_int_equal(net_stats_entries(skel, &total), 0);
+
+	entry(skel, NET_RX_SOFTIRQ);
+	r = run_get(skel);
+	r.lag_start -= stolen;
+	run_put(skel, &r);
+	spin_ns(3 * stolen);
+	t2 = now_ns();
+	exit_(skel, NET_RX_SOFTIRQ);
+	t3 = now_ns();
+	assert_run_time(skel, "charged + the 1 ms made up",
+			net_stats_present(skel, IOTRACE_UNATTRIBUTED_ID).softirq_ns + stolen,
+			r.start_ns, r.lag_start + stolen, t2, t3);
+	assert_int_equal(net_stats_entries(skel, &total), 1);
 	iotrace_bpf__destroy(skel);
 }
 
@@ -1120,7 +1196,7 @@ static void test_softirq_vm_owner(void **state)
 	assert_non_null(v);
 	pin_cpu0();
 	run.start_ns = now_ns() - 1000 * 1000;
-	run_put(skel, &run);
+	run_put_started(skel, &run);
 	t2 = now_ns();
 	exit_(skel, NET_RX_SOFTIRQ);
 	t3 = now_ns();
@@ -1130,7 +1206,7 @@ static void test_softirq_vm_owner(void **state)
 		assert_int_equal(v[i].tx_packets + v[i].rx_packets, 0);
 	}
 	cg = net_stats_present(skel, 4242).softirq_ns;
-	assert_within("elapsed", vm + cg, t2 - run.start_ns, t3 - run.start_ns);
+	assert_run_time(skel, "elapsed", vm + cg, run.start_ns, run.lag_start, t2, t3);
 	assert_int_equal(cg, (vm + cg) / 4);
 	assert_int_equal(net_stats_entries(skel, &total), 1);
 	free(v);
@@ -1539,6 +1615,7 @@ int main(void)
 		cmocka_unit_test(test_softirq_exit_without_entry),
 		cmocka_unit_test(test_softirq_owners_beyond_list),
 		cmocka_unit_test(test_softirq_time_leaves_interrupted_task),
+		cmocka_unit_test(test_softirq_steal_left_out),
 		cmocka_unit_test(test_softirq_cycles_leave_interrupted_task),
 		cmocka_unit_test(test_softirq_vm_owner),
 		cmocka_unit_test(test_dev_cgroup_owner),

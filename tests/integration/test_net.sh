@@ -25,8 +25,10 @@
 # delivery runs in NET_RX softirq on the sender's stack, so the scheduler
 # (and cpu.stat) charge it to the sender.  iotrace must charge it to rx2,
 # the owner of the packets: rx2 gets softirq time, and hostc2's CPU time
-# plus the softirq shares add up to hostc2's cpu.stat (within 10 %, for
-# runs ksoftirqd takes over).
+# plus the softirq shares add up to hostc2's cpu.stat, within 10 %.  When
+# the kernel defers part of the softirq work to ksoftirqd, that part is in
+# no container's cpu.stat: the sum may then exceed it by up to the time
+# ksoftirqd ran meanwhile.
 #
 # Env: IOTRACE, NETGEN.
 
@@ -161,18 +163,34 @@ assert_ge "$tx_b" "$TCP_BYTES" "ext sent >= $TCP_BYTES TCP payload bytes"
 
 # ---- softirq time goes to the packets' owner ----------------------------------
 
+# ksoftirqd_ns: the CPU time the ksoftirqd threads have run, in ns.
+ksoftirqd_ns() {
+	local pid ns t=0
+	for pid in $(pgrep -x 'ksoftirqd/[0-9]+'); do
+		read -r ns _ <"/proc/$pid/schedstat" || fatal "cannot read ksoftirqd's schedstat"
+		t=$((t + ns))
+	done
+	echo "$t"
+}
+
+ksi_start=$(ksoftirqd_ns)
 record_start sirq hostc2 rx2
 udp s hostc2 "127.0.0.1:PORT" rx2 "127.0.0.1:0" $((4 * COUNT))
 record_stop sirq
+ksi_ns=$(($(ksoftirqd_ns) - ksi_start))
 
 usage_ns=$(($(cg_usage_usec "${CT_CG[hostc2]}") * 1000))
 tx_cpu=$(summary_field "$OUT" "${REL[hostc2]}" .cpu.ns)
 tx_sirq=$(summary_field "$OUT" "${REL[hostc2]}" .net.softirq_ns)
 rx_sirq=$(summary_field "$OUT" "${REL[rx2]}" .net.softirq_ns)
-echo "# hostc2: cpu.stat $usage_ns ns; iotrace cpu $tx_cpu ns, softirq $tx_sirq ns; rx2 softirq $rx_sirq ns"
+echo "# hostc2: cpu.stat $usage_ns ns; iotrace cpu $tx_cpu ns, softirq $tx_sirq ns;" \
+	"rx2 softirq $rx_sirq ns; ksoftirqd ran $ksi_ns ns"
 assert_gt "$rx_sirq" "$tx_sirq" "rx2, which owns the packets, gets more softirq time than the sender"
 assert_lt "$tx_cpu" "$usage_ns" "hostc2 is not charged the softirq that ran on its stack"
-assert_within_pct "$((tx_cpu + tx_sirq + rx_sirq))" "$usage_ns" 10 \
-	"hostc2's CPU + both softirq shares add up to hostc2's cpu.stat"
+sum_ns=$((tx_cpu + tx_sirq + rx_sirq))
+assert_ge "$sum_ns" "$((usage_ns * 9 / 10))" \
+	"hostc2's CPU + both softirq shares: at least hostc2's cpu.stat, less 10 %"
+assert_le "$sum_ns" "$(((usage_ns + ksi_ns) * 11 / 10))" \
+	"hostc2's CPU + both softirq shares: at most hostc2's cpu.stat and ksoftirqd's time, plus 10 %"
 
 finish
