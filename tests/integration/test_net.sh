@@ -28,7 +28,8 @@
 # plus the softirq shares add up to hostc2's cpu.stat, within 10 %.  When
 # the kernel defers part of the softirq work to ksoftirqd, that part is in
 # no container's cpu.stat: the sum may then exceed it by up to the time
-# ksoftirqd ran meanwhile.
+# ksoftirqd ran meanwhile.  (Steal time during a run made it exceed it too,
+# by 26 ms of 170, until runs left steal out as cpu.stat does: docs/design.md.)
 #
 # Env: IOTRACE, NETGEN.
 
